@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
@@ -135,14 +136,11 @@ class Engine(ABC):
         id_col, key_col = table.id_column, table.key_column
         assert id_col and key_col
         t, s = q(table.name), q(stage)
-        changed = " OR ".join(
-            f"(s.{q(c)} IS NOT NULL AND s.{q(c)} IS DISTINCT FROM t.{q(c)})" for c in columns
-        ) or "FALSE"
         if columns:
-            sets = ", ".join(f"{q(c)} = COALESCE(s.{q(c)}, t.{q(c)})" for c in columns)
+            sets = ", ".join(f"{q(c)} = COALESCE(s.{q(c)}, {t}.{q(c)})" for c in columns)
             self.run(
                 f"UPDATE {t} SET {sets}, {q('updated_at')} = {now} FROM {s} AS s "
-                f"WHERE {t}.{q(id_col)} = s.{q(id_col)} AND ({changed.replace('t.', f'{t}.')})"
+                f"WHERE {t}.{q(id_col)} = s.{q(id_col)} AND ({self.changed_condition(columns, stored=t)})"
             )
         insert_cols = [key_col, id_col, *columns, "updated_at"]
         select = (
@@ -153,6 +151,28 @@ class Engine(ABC):
             f"(SELECT 1 FROM {t} AS t WHERE t.{q(id_col)} = s.{q(id_col)})"
         )
         self.insert_select(table.name, insert_cols, select)
+
+    def changed_condition(self, columns: Sequence[str], staged: str = "s", stored: str = "t") -> str:
+        """SQL that is true when a staged row would change its stored row (nulls change nothing)."""
+        q = self.quote
+        return " OR ".join(
+            f"({staged}.{q(c)} IS NOT NULL AND {staged}.{q(c)} IS DISTINCT FROM {stored}.{q(c)})" for c in columns
+        ) or "FALSE"
+
+    def create_view(self, name: str, select: str) -> None:
+        """A temporary view over ``select`` (the loader's way to join staged rows to stored keys)."""
+        self.run(f"CREATE TEMPORARY VIEW {self.quote(name)} AS {select}")
+
+    def drop_view(self, name: str) -> None:
+        self.run(f"DROP VIEW IF EXISTS {self.quote(name)}")
+
+    def workspace(self) -> duckdb.DuckDBPyConnection | None:
+        """A DuckDB connection to this very store, if it has one.
+
+        The loader validates rows in DuckDB; an engine that *is* DuckDB lends
+        its own connection so staged rows never leave the database.
+        """
+        return None
 
     def timestamp_literal(self, value: Any) -> str:
         """A timestamp-with-zone literal for a ``datetime`` (made in Python, never ``now()``)."""

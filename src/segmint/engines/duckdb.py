@@ -79,6 +79,9 @@ class DuckDBEngine(Engine):
         ).fetchall()
         return [r[0] for r in rows]
 
+    def workspace(self) -> duckdb.DuckDBPyConnection:
+        return self.con
+
     def load_arrow(self, table: str, data: pa.Table) -> None:
         self.con.register("_segmint_arrow", data)
         try:

@@ -1,0 +1,1 @@
+"""Reports about the data and the segments: what we have, how groups perform."""

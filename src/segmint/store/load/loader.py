@@ -1,0 +1,411 @@
+"""Load contacts, companies, events, deals and consents into a store.
+
+DATA.md's loading rules, in order:
+
+1. each file is read in Arrow batches, renamed and translated by the mapping;
+2. each batch is validated in DuckDB (the *workspace*): typed rows go to a
+   staging table, bad rows to the rejects file with their row number and
+   every reason;
+3. staged rows are deduplicated (the last row of an id wins; an event id
+   counts once) and, for events, put in time order;
+4. inside one transaction for the whole command, rows referring to contacts
+   or companies the store does not know create them (an id only, to be
+   filled by a later load), then the rows are merged: contacts, companies and
+   deals upserted by id, events inserted unless their ``event_id`` is stored,
+   consents inserted unless the same record is stored.
+
+A run that fails leaves the store as it was; a repeated load changes nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from segmint.errors import LoadError, SegmintError
+from segmint.model.fields import CustomField
+from segmint.model.tables import COMPANIES, CONSENTS, CONTACTS, DEALS, EVENTS, Column
+from segmint.model.types import FieldType
+from segmint.store.load.mapping import Mapping
+from segmint.store.load.readers import ROW, Batch, detect_format, file_size, read_batches
+from segmint.store.load.rejects import RejectsWriter
+from segmint.store.load.validate import REASON, SPECS, EntitySpec, Plan, check_emails, ident, lit, plan_file
+from segmint.store.store import Store
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(label, done, total)`` while a file loads."""
+
+STAGE_BATCH_ROWS = 1_000_000
+
+
+@dataclass
+class FileResult:
+    """What one file (or stream of batches) did to the store."""
+
+    source: str
+    rows: int = 0
+    loaded: int = 0       # new rows
+    updated: int = 0      # existing rows that changed
+    unchanged: int = 0    # rows already stored as they are (or duplicate events)
+    rejected: int = 0
+    rejects_path: Path | None = None
+    reject_samples: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
+class LoadSummary:
+    """The summary a load prints at the end."""
+
+    entity: str
+    files: list[FileResult] = field(default_factory=list)
+    created_references: dict[str, int] = field(default_factory=dict)
+    new_fields: list[CustomField] = field(default_factory=list)
+
+    def total(self, name: str) -> int:
+        return sum(int(getattr(f, name)) for f in self.files)
+
+
+def _promote_properties(table: pa.Table) -> pa.Table:
+    """Lift typed event columns out of a nested ``properties`` object (Segment-style JSON)."""
+    if "properties" not in table.column_names or not pa.types.is_struct(table.schema.field("properties").type):
+        return table
+    props = table.column("properties")
+    struct_type = props.type
+    known = {c.name for c in EVENTS.input_columns}
+    keep = []
+    for i in range(struct_type.num_fields):
+        child = struct_type.field(i)
+        if child.name in known and child.name not in table.column_names:
+            table = table.append_column(child.name, pc.struct_field(props, [i]))
+        else:
+            keep.append(i)
+    if len(keep) == struct_type.num_fields:
+        return table
+    if keep:
+        rest = pa.chunked_array(
+            [pa.StructArray.from_arrays([chunk.field(i) for i in keep], [struct_type.field(i).name for i in keep], mask=chunk.is_null())
+             for chunk in props.chunks],
+        )
+        return table.set_column(table.column_names.index("properties"), "properties", rest)
+    return table.drop_columns(["properties"])
+
+
+class Loader:
+    """One load command: its store, entity, workspace and transaction."""
+
+    def __init__(self, store: Store, entity: str, *, mapping: Mapping | None = None,
+                 rejects_dir: Path | None = None, progress: Progress | None = None) -> None:
+        if entity not in SPECS:
+            raise LoadError(f"unknown entity '{entity}' (expected one of {', '.join(SPECS)})")
+        self.store = store
+        self.engine = store.engine
+        self.spec: EntitySpec = SPECS[entity]
+        self.mapping = mapping or Mapping()
+        self.rejects_dir = Path(rejects_dir or store.settings.load.rejects_dir)
+        self.progress = progress
+        self.summary = LoadSummary(entity)
+        shared = self.engine.workspace()
+        self.shared = shared is not None
+        if shared is not None:
+            self.ws = shared
+        else:
+            self.ws = duckdb.connect(config={"temp_directory": tempfile.mkdtemp(prefix="segmint-load-")})
+        self.zone = self.mapping.timezone or store.settings.load.timezone
+        self.now = self.engine.timestamp_literal(datetime.now(UTC))
+        self._serial = itertools.count(1)
+
+    # ---- entry points ---------------------------------------------------------
+
+    def load_files(self, paths: Iterable[Path], fmt: str | None = None) -> LoadSummary:
+        files = [(Path(p), detect_format(Path(p), fmt)) for p in paths]
+        for path, _ in files:
+            if not path.exists():
+                raise LoadError(f"{path}: no such file")
+        with self._transaction():
+            for path, file_fmt in files:
+                total = file_size(path, file_fmt)
+                batches = self._with_progress(str(path), read_batches(path, file_fmt), total)
+                self._load_source(str(path), batches, self.rejects_dir / f"{path.stem}.rejects.csv")
+        return self.summary
+
+    def load_tables(self, batches: Iterable[pa.Table | pa.RecordBatch], source: str) -> LoadSummary:
+        def numbered() -> Iterator[Batch]:
+            start = 0
+            for data in batches:
+                table = pa.Table.from_batches([data]) if isinstance(data, pa.RecordBatch) else data
+                rows = pa.array(range(start + 1, start + 1 + table.num_rows), pa.int64())
+                start += table.num_rows
+                yield Batch(table.append_column(ROW, rows), start)
+
+        with self._transaction():
+            self._load_source(source, numbered(), self.rejects_dir / f"{source}.rejects.csv")
+        return self.summary
+
+    # ---- machinery ------------------------------------------------------------
+
+    def _transaction(self):  # type: ignore[no-untyped-def]
+        return self.engine.transaction()
+
+    def _with_progress(self, label: str, batches: Iterator[Batch], total: int) -> Iterator[Batch]:
+        for batch in batches:
+            if self.progress:
+                self.progress(label, batch.position, total)
+            yield batch
+
+    def _name(self, kind: str) -> str:
+        return f"segmint_{kind}_{self.spec.name}_{next(self._serial)}"
+
+    def _set_zone(self, zone: str) -> None:
+        self.ws.execute(f"SET TimeZone = {lit(zone)}")
+
+    def _load_source(self, source: str, batches: Iterator[Batch], rejects_path: Path) -> None:
+        result = FileResult(source)
+        rejects = RejectsWriter(rejects_path)
+        good = self._name("good")
+        plan: Plan | None = None
+        custom = {f.name: f for f in self.store.custom_fields() if f.entity == self.spec.custom_entity}
+        self._set_zone(self.zone)
+        try:
+            for batch in batches:
+                table = self.mapping.apply(batch.data, source=source)
+                if self.spec.name == "events":
+                    table = _promote_properties(table)
+                if self.spec.name == "contacts" and "email" in table.column_names:
+                    table = check_emails(table)
+                if plan is None:
+                    plan = plan_file(self.spec, table, mapping=self.mapping, custom=custom, con=self.ws, source=source)
+                    cols = ", ".join(f"{ident(c.name)} {_ws_type(c.type)}" for c in plan.columns)
+                    self.ws.execute(f"CREATE TEMPORARY TABLE {ident(good)} ({cols}, {ident(ROW)} BIGINT)")
+                else:
+                    table = _conform(table, plan.raw_columns, source)
+                result.rows += table.num_rows
+                self._check_batch(plan, table, good, rejects)
+            if plan is None:
+                self.summary.files.append(result)
+                return
+        finally:
+            self._set_zone("UTC")
+            rejects.close()
+        result.rejected = rejects.count
+        result.rejects_path = rejects.path if rejects.count else None
+        result.reject_samples = rejects.samples
+        for new_field in plan.new_fields:
+            self.store.add_custom_field(new_field)
+            self.summary.new_fields.append(new_field)
+        stage = self._stage(plan, good)
+        try:
+            self._merge(plan, stage, result)
+        finally:
+            self._drop_stage(stage)
+            self.ws.execute(f"DROP TABLE IF EXISTS {ident(good)}")
+        self.summary.files.append(result)
+
+    def _check_batch(self, plan: Plan, table: pa.Table, good: str, rejects: RejectsWriter) -> None:
+        self.ws.register("segmint_raw", table)
+        try:
+            self.ws.execute(f"CREATE OR REPLACE TEMPORARY TABLE segmint_checked AS {plan.query('segmint_raw')}")
+            names = ", ".join(ident(n) for n in plan.names)
+            self.ws.execute(
+                f"INSERT INTO {ident(good)} ({names}, {ident(ROW)}) "
+                f"SELECT {names}, {ident(ROW)} FROM segmint_checked WHERE {REASON} IS NULL"
+            )
+            raw_cols = ", ".join(
+                f"CAST(r.{ident(c)} AS VARCHAR) AS {ident(c)}" for c in plan.raw_columns if c not in ("row", "reason")
+            )
+            bad = self.ws.sql(
+                f"SELECT c.{ident(ROW)} AS row, c.{REASON} AS reason{', ' + raw_cols if raw_cols else ''} "
+                f"FROM segmint_checked c JOIN segmint_raw r ON r.{ident(ROW)} = c.{ident(ROW)} "
+                f"WHERE c.{REASON} IS NOT NULL ORDER BY c.{ident(ROW)}"
+            ).to_arrow_table()
+            rejects.write(bad)
+        finally:
+            self.ws.unregister("segmint_raw")
+            self.ws.execute("DROP TABLE IF EXISTS segmint_checked")
+
+    def _stage_select(self, plan: Plan, good: str) -> str:
+        names = ", ".join(ident(n) for n in plan.names)
+        table = self.spec.table
+        if self.spec.name == "events":
+            return (
+                f"SELECT {names} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY {ident(ROW)}) AS rn "
+                f"FROM {ident(good)}) WHERE rn = 1 ORDER BY ts, event_id"
+            )
+        if table.id_column:
+            return (
+                f"SELECT {names} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY {ident(table.id_column)} "
+                f"ORDER BY {ident(ROW)} DESC) AS rn FROM {ident(good)}) WHERE rn = 1"
+            )
+        return f"SELECT DISTINCT {names} FROM {ident(good)}"
+
+    def _stage(self, plan: Plan, good: str) -> str:
+        """The deduplicated rows as a table the store's engine can read."""
+        name = self._name("stage")
+        select = self._stage_select(plan, good)
+        if self.shared:
+            self.ws.execute(f"CREATE TEMPORARY TABLE {ident(name)} AS {select}")
+            return name
+        self.engine.create_table(EVENTS, name=name, temporary=True, columns=plan.columns)
+        reader = self.ws.sql(select).to_arrow_reader(STAGE_BATCH_ROWS)
+        for record_batch in reader:
+            self.engine.load_arrow(name, pa.Table.from_batches([record_batch]))
+        return name
+
+    def _drop_stage(self, name: str) -> None:
+        if self.shared:
+            self.ws.execute(f"DROP TABLE IF EXISTS {ident(name)}")
+        else:
+            self.engine.drop_table(name)
+
+    # ---- merging into the store -----------------------------------------------
+
+    def _ensure_references(self, stage: str, column: str, names: list[str]) -> None:
+        """Create the contacts or companies that staged rows refer to and the store lacks."""
+        if column not in names:
+            return
+        target = CONTACTS if column == "contact_id" else COMPANIES
+        q = self.engine.quote
+        view = self._name("refs")
+        self.engine.create_view(view, f"SELECT DISTINCT {q(column)} FROM {q(stage)} WHERE {q(column)} IS NOT NULL")
+        try:
+            before = self.store.count(target.name)
+            self.engine.upsert(target, view, [], now=self.now)
+            created = self.store.count(target.name) - before
+        finally:
+            self.engine.drop_view(view)
+        if created:
+            self.summary.created_references[target.name] = self.summary.created_references.get(target.name, 0) + created
+
+    def _keyed_source(self, stage: str, names: list[str]) -> tuple[str, list[str]]:
+        """SELECT of the staged rows with references turned into surrogate keys."""
+        q = self.engine.quote
+        select = [f"s.{q(n)}" for n in names if n not in ("contact_id", "company_id") or n == self.spec.table.id_column]
+        joins = []
+        out = [n for n in names if n not in ("contact_id", "company_id") or n == self.spec.table.id_column]
+        if "contact_id" in names and self.spec.table.id_column != "contact_id":
+            select.append("c.contact_key")
+            out.append("contact_key")
+            joins.append(f"LEFT JOIN {q(CONTACTS.name)} AS c ON c.contact_id = s.contact_id")
+        if "company_id" in names and self.spec.table.id_column != "company_id":
+            select.append("co.company_key")
+            out.append("company_key")
+            joins.append(f"LEFT JOIN {q(COMPANIES.name)} AS co ON co.company_id = s.company_id")
+        return f"SELECT {', '.join(select)} FROM {q(stage)} AS s {' '.join(joins)}", out
+
+    def _merge(self, plan: Plan, stage: str, result: FileResult) -> None:
+        names = plan.names
+        for ref in self.spec.refs:
+            self._ensure_references(stage, ref, names)
+        select, out = self._keyed_source(stage, names)
+        if self.spec.name == "events":
+            self._merge_events(select, out, result)
+        elif self.spec.name == "consents":
+            self._merge_consents(select, out, result)
+        else:
+            self._merge_upsert(select, out, result)
+
+    def _merge_upsert(self, select: str, columns: list[str], result: FileResult) -> None:
+        table = {"contacts": CONTACTS, "companies": COMPANIES, "deals": DEALS}[self.spec.name]
+        assert table.id_column
+        q = self.engine.quote
+        view = self._name("source")
+        data_columns = [c for c in columns if c != table.id_column]
+        self.engine.create_view(view, select)
+        try:
+            changed = self.engine.changed_condition(data_columns)
+            stats = self.engine.query(
+                f"SELECT COUNT(*) AS total, "
+                f"SUM(CASE WHEN t.{q(table.id_column)} IS NULL THEN 1 ELSE 0 END) AS new_rows, "
+                f"SUM(CASE WHEN t.{q(table.id_column)} IS NOT NULL AND ({changed}) THEN 1 ELSE 0 END) AS changed_rows "
+                f"FROM {q(view)} AS s LEFT JOIN {q(table.name)} AS t ON t.{q(table.id_column)} = s.{q(table.id_column)}"
+            ).to_pylist()[0]
+            self.engine.upsert(table, view, data_columns, now=self.now)
+        finally:
+            self.engine.drop_view(view)
+        total = int(stats["total"] or 0)
+        result.loaded += int(stats["new_rows"] or 0)
+        result.updated += int(stats["changed_rows"] or 0)
+        result.unchanged += total - int(stats["new_rows"] or 0) - int(stats["changed_rows"] or 0)
+
+    def _merge_events(self, select: str, columns: list[str], result: FileResult) -> None:
+        q = self.engine.quote
+        staged = self._count_select(select)
+        before = self.store.count(EVENTS.name)
+        cols = ", ".join(f"s.{q(c)}" for c in columns)
+        self.engine.insert_select(
+            EVENTS.name,
+            columns,
+            f"SELECT {cols} FROM ({select}) AS s WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {q(EVENTS.name)} AS e WHERE e.event_id = s.event_id) ORDER BY s.ts, s.event_id",
+        )
+        inserted = self.store.count(EVENTS.name) - before
+        result.loaded += inserted
+        result.unchanged += staged - inserted
+
+    def _merge_consents(self, select: str, columns: list[str], result: FileResult) -> None:
+        q = self.engine.quote
+        staged = self._count_select(select)
+        before = self.store.count(CONSENTS.name)
+        same = " AND ".join(f"e.{q(c)} IS NOT DISTINCT FROM s.{q(c)}" for c in columns)
+        cols = ", ".join(f"s.{q(c)}" for c in columns)
+        self.engine.insert_select(
+            CONSENTS.name,
+            columns,
+            f"SELECT {cols} FROM ({select}) AS s WHERE NOT EXISTS (SELECT 1 FROM {q(CONSENTS.name)} AS e WHERE {same})",
+        )
+        inserted = self.store.count(CONSENTS.name) - before
+        result.loaded += inserted
+        result.unchanged += staged - inserted
+
+    def _count_select(self, select: str) -> int:
+        return int(self.engine.scalar(f"SELECT COUNT(*) FROM ({select}) AS counted") or 0)
+
+
+def _ws_type(kind: FieldType) -> str:
+    return {"string": "VARCHAR", "integer": "BIGINT", "float": "DOUBLE", "boolean": "BOOLEAN",
+            "timestamp": "TIMESTAMPTZ", "json": "JSON"}[kind.value]
+
+
+def _conform(table: pa.Table, columns: list[str], source: str) -> pa.Table:
+    """Give a later batch the first batch's columns (JSON Lines batches may differ)."""
+    missing = [c for c in columns if c not in table.column_names]
+    extra = [c for c in table.column_names if c not in columns and c not in (ROW, "_email", "_email_error")]
+    if extra:
+        raise LoadError(f"{source}: columns {', '.join(extra)} appear after the first rows; put every column in the first rows")
+    for name in missing:
+        table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
+    return table
+
+
+def load_files(store: Store, entity: str, paths: Iterable[str | Path], *, fmt: str | None = None,
+               mapping: Mapping | None = None, rejects_dir: str | Path | None = None,
+               progress: Progress | None = None) -> LoadSummary:
+    """Load files of one entity; all of them or (on an error) none.
+
+    Bad rows do not fail the load: they go to ``<rejects_dir>/<file>.rejects.csv``.
+    """
+    loader = Loader(store, entity, mapping=mapping, rejects_dir=Path(rejects_dir) if rejects_dir else None,
+                    progress=progress)
+    try:
+        return loader.load_files([Path(p) for p in paths], fmt)
+    except SegmintError:
+        raise
+    except (duckdb.Error, pa.ArrowException) as exc:
+        raise LoadError(f"load of {entity} failed, nothing was stored: {exc}") from exc
+
+
+def load_tables(store: Store, entity: str, batches: Iterable[pa.Table | pa.RecordBatch], *,
+                source: str = "batches", rejects_dir: str | Path | None = None) -> LoadSummary:
+    """Load Arrow batches (import columns, as in files) with the same rules as files."""
+    loader = Loader(store, entity, rejects_dir=Path(rejects_dir) if rejects_dir else None)
+    return loader.load_tables(batches, source)
+
+
+__all__ = ["Column", "FileResult", "LoadSummary", "Loader", "load_files", "load_tables"]
