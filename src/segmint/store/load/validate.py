@@ -148,6 +148,10 @@ def typed_expression(col: str, raw_type: pa.DataType, target: FieldType, date_fo
             return f"to_json({x})", ""
         typed = f"CASE WHEN json_type(TRY_CAST({raw_text} AS JSON)) = 'OBJECT' THEN TRY_CAST({raw_text} AS JSON) END"
         what = "not a JSON object"
+    elif target is FieldType.INTEGER and is_text:
+        # DuckDB casts '0.5' to 1; an integer field takes whole numbers only
+        typed = f"CASE WHEN regexp_full_match({raw_text}, '[+-]?[0-9]+') THEN TRY_CAST({raw_text} AS BIGINT) END"
+        what = "not an integer"
     else:
         typed = f"TRY_CAST({raw_text if is_text else x} AS {SQL_TYPES[target]})"
         what = {FieldType.INTEGER: "not an integer", FieldType.FLOAT: "not a number"}.get(target, f"not {target.value}")
@@ -176,7 +180,8 @@ def infer_type(con: duckdb.DuckDBPyConnection, batch: pa.Table, col: str) -> Fie
     con.register("_segmint_infer", batch.select([col]))
     try:
         row = con.execute(
-            f"SELECT count({x}), count(TRY_CAST({x} AS BIGINT)), count(TRY_CAST({x} AS DOUBLE)), "
+            f"SELECT count({x}), count(CASE WHEN regexp_full_match({x}, '[+-]?[0-9]+') THEN 1 END), "
+            f"count(TRY_CAST({x} AS DOUBLE)), "
             f"count(CASE WHEN list_contains(['true', 'false', 'yes', 'no'], {low}) THEN 1 END), "
             f"count(TRY_CAST({x} AS TIMESTAMPTZ)) FROM _segmint_infer"
         ).fetchall()[0]
