@@ -8,7 +8,7 @@ the commonest properties as typed columns and the rest as JSON.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from segmint.model.types import FieldType
 
@@ -43,7 +43,8 @@ class Table:
     key_column: str | None = None
     description: str = ""
     custom_properties: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
+    #: users' ids of other entities a file may give; stored as their surrogate keys
+    references: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -72,6 +73,7 @@ CONTACTS = Table(
     id_column="contact_id",
     key_column="contact_key",
     custom_properties=True,
+    references=("company_id",),
     description="People the company knows: customers, prospects, partners, subscribers.",
     columns=(
         Column("contact_key", I, "Internal surrogate key.", internal=True),
@@ -147,6 +149,7 @@ EVENTS = Table(
     name="events",
     entity="event",
     id_column="event_id",
+    references=("contact_id",),
     description="One row per thing a contact did or that happened to a contact, in time order.",
     columns=(
         Column("event_id", S, "Unique id; derived from the row's content when absent."),
@@ -165,6 +168,7 @@ DEALS = Table(
     id_column="deal_id",
     key_column="deal_key",
     custom_properties=True,
+    references=("contact_id", "company_id"),
     description="Sales opportunities and their outcome.",
     columns=(
         Column("deal_key", I, "Internal surrogate key.", internal=True),
@@ -185,6 +189,7 @@ DEALS = Table(
 CONSENTS = Table(
     name="consents",
     entity="consent",
+    references=("contact_id",),
     description="Consent records; the latest per contact, channel and purpose is in force.",
     columns=(
         Column("contact_key", I, "Internal key of the contact.", internal=True),

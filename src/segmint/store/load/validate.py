@@ -107,11 +107,11 @@ class EntitySpec:
 
 
 SPECS: dict[str, EntitySpec] = {
-    "contacts": EntitySpec("contacts", CONTACTS, refs=("company_id",), custom_entity="contact"),
+    "contacts": EntitySpec("contacts", CONTACTS, refs=CONTACTS.references, custom_entity="contact"),
     "companies": EntitySpec("companies", COMPANIES, required=("company_id",), custom_entity="company"),
-    "events": EntitySpec("events", EVENTS, refs=("contact_id",), required=("event", "ts")),
-    "deals": EntitySpec("deals", DEALS, refs=("contact_id", "company_id"), required=("deal_id",), custom_entity="deal"),
-    "consents": EntitySpec("consents", CONSENTS, refs=("contact_id",), required=("channel", "status", "ts")),
+    "events": EntitySpec("events", EVENTS, refs=EVENTS.references, required=("event", "ts")),
+    "deals": EntitySpec("deals", DEALS, refs=DEALS.references, required=("deal_id",), custom_entity="deal"),
+    "consents": EntitySpec("consents", CONSENTS, refs=CONSENTS.references, required=("channel", "status", "ts")),
 }
 
 _BOOL_TRUE = "['true', 't', 'yes', 'y', '1']"
