@@ -202,7 +202,7 @@ class Loader:
             self.summary.new_fields.append(new_field)
         stage = self._stage(plan, good)
         try:
-            self._merge(plan, stage, result)
+            self._merge(plan, stage, good, result)
         finally:
             self._drop_stage(stage)
             self.ws.execute(f"DROP TABLE IF EXISTS {ident(good)}")
@@ -211,24 +211,26 @@ class Loader:
     def _check_batch(self, plan: Plan, table: pa.Table, good: str, rejects: RejectsWriter) -> None:
         self.ws.register("segmint_raw", table)
         try:
-            self.ws.execute(f"CREATE OR REPLACE TEMPORARY TABLE segmint_checked AS {plan.query('segmint_raw')}")
             names = ", ".join(ident(n) for n in plan.names)
-            self.ws.execute(
+            checked = plan.query("segmint_raw")
+            inserted = self.ws.execute(
                 f"INSERT INTO {ident(good)} ({names}, {ident(ROW)}) "
-                f"SELECT {names}, {ident(ROW)} FROM segmint_checked WHERE {REASON} IS NULL"
-            )
+                f"SELECT {names}, {ident(ROW)} FROM ({checked}) AS c WHERE {REASON} IS NULL"
+            ).fetchall()[0][0]
+            if inserted == table.num_rows:
+                return
+            # Rejects are rare: validate their rows again rather than keep every row's reasons.
             raw_cols = ", ".join(
                 f"CAST(r.{ident(c)} AS VARCHAR) AS {ident(c)}" for c in plan.raw_columns if c not in ("row", "reason")
             )
             bad = self.ws.sql(
                 f"SELECT c.{ident(ROW)} AS row, c.{REASON} AS reason{', ' + raw_cols if raw_cols else ''} "
-                f"FROM segmint_checked c JOIN segmint_raw r ON r.{ident(ROW)} = c.{ident(ROW)} "
+                f"FROM ({checked}) AS c JOIN segmint_raw r ON r.{ident(ROW)} = c.{ident(ROW)} "
                 f"WHERE c.{REASON} IS NOT NULL ORDER BY c.{ident(ROW)}"
             ).to_arrow_table()
             rejects.write(bad)
         finally:
             self.ws.unregister("segmint_raw")
-            self.ws.execute("DROP TABLE IF EXISTS segmint_checked")
 
     def _stage_select(self, plan: Plan, good: str) -> str:
         names = ", ".join(ident(n) for n in plan.names)
@@ -236,7 +238,7 @@ class Loader:
         if self.spec.name == "events":
             return (
                 f"SELECT {names} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY {ident(ROW)}) AS rn "
-                f"FROM {ident(good)}) WHERE rn = 1 ORDER BY ts, event_id"
+                f"FROM {ident(good)}) WHERE rn = 1"
             )
         if table.id_column:
             return (
@@ -250,7 +252,8 @@ class Loader:
         name = self._name("stage")
         select = self._stage_select(plan, good)
         if self.shared:
-            self.ws.execute(f"CREATE TEMPORARY TABLE {ident(name)} AS {select}")
+            # The store is the workspace: the merge reads the deduplicated rows straight from a view.
+            self.ws.execute(f"CREATE TEMPORARY VIEW {ident(name)} AS {select}")
             return name
         self.engine.create_table(EVENTS, name=name, temporary=True, columns=plan.columns)
         reader = self.ws.sql(select).to_arrow_reader(STAGE_BATCH_ROWS)
@@ -260,7 +263,7 @@ class Loader:
 
     def _drop_stage(self, name: str) -> None:
         if self.shared:
-            self.ws.execute(f"DROP TABLE IF EXISTS {ident(name)}")
+            self.ws.execute(f"DROP VIEW IF EXISTS {ident(name)}")
         else:
             self.engine.drop_table(name)
 
@@ -299,10 +302,11 @@ class Loader:
             joins.append(f"LEFT JOIN {q(COMPANIES.name)} AS co ON co.company_id = s.company_id")
         return f"SELECT {', '.join(select)} FROM {q(stage)} AS s {' '.join(joins)}", out
 
-    def _merge(self, plan: Plan, stage: str, result: FileResult) -> None:
+    def _merge(self, plan: Plan, stage: str, good: str, result: FileResult) -> None:
         names = plan.names
+        # references need no deduplication: read them from the valid rows when the store can see those
         for ref in self.spec.refs:
-            self._ensure_references(stage, ref, names)
+            self._ensure_references(good if self.shared else stage, ref, names)
         select, out = self._keyed_source(stage, names)
         if self.spec.name == "events":
             self._merge_events(select, out, result)
@@ -336,7 +340,6 @@ class Loader:
 
     def _merge_events(self, select: str, columns: list[str], result: FileResult) -> None:
         q = self.engine.quote
-        staged = self._count_select(select)
         before = self.store.count(EVENTS.name)
         cols = ", ".join(f"s.{q(c)}" for c in columns)
         self.engine.insert_select(
@@ -347,11 +350,10 @@ class Loader:
         )
         inserted = self.store.count(EVENTS.name) - before
         result.loaded += inserted
-        result.unchanged += staged - inserted
+        result.unchanged += result.rows - result.rejected - inserted  # stored already, or repeated in the file
 
     def _merge_consents(self, select: str, columns: list[str], result: FileResult) -> None:
         q = self.engine.quote
-        staged = self._count_select(select)
         before = self.store.count(CONSENTS.name)
         same = " AND ".join(f"e.{q(c)} IS NOT DISTINCT FROM s.{q(c)}" for c in columns)
         cols = ", ".join(f"s.{q(c)}" for c in columns)
@@ -362,10 +364,7 @@ class Loader:
         )
         inserted = self.store.count(CONSENTS.name) - before
         result.loaded += inserted
-        result.unchanged += staged - inserted
-
-    def _count_select(self, select: str) -> int:
-        return int(self.engine.scalar(f"SELECT COUNT(*) FROM ({select}) AS counted") or 0)
+        result.unchanged += result.rows - result.rejected - inserted
 
 
 def _ws_type(kind: FieldType) -> str:

@@ -126,6 +126,19 @@ SQL_TYPES = {
 }
 
 
+def _fits(raw_type: pa.DataType, target: FieldType) -> bool:
+    """Whether every value of an Arrow type converts to the target type (so no row can fail)."""
+    if target is FieldType.INTEGER:
+        return pa.types.is_integer(raw_type)
+    if target is FieldType.FLOAT:
+        return pa.types.is_integer(raw_type) or pa.types.is_floating(raw_type) or pa.types.is_decimal(raw_type)
+    if target is FieldType.BOOLEAN:
+        return pa.types.is_boolean(raw_type)
+    if target is FieldType.TIMESTAMP:
+        return pa.types.is_timestamp(raw_type) or pa.types.is_date(raw_type)
+    return False
+
+
 def typed_expression(col: str, raw_type: pa.DataType, target: FieldType, date_format: str | None) -> tuple[str, str]:
     """(typed value, reason when the raw value cannot become that type)."""
     x = ident(col)
@@ -133,6 +146,8 @@ def typed_expression(col: str, raw_type: pa.DataType, target: FieldType, date_fo
     raw_text = f"NULLIF(trim({x}), '')" if is_text else f"CAST({x} AS VARCHAR)"
     if target is FieldType.STRING:
         return raw_text, ""
+    if not is_text and _fits(raw_type, target):
+        return f"CAST({x} AS {SQL_TYPES[target]})", ""
     if target is FieldType.BOOLEAN and is_text:
         low = f"lower({raw_text})"
         typed = f"CASE WHEN list_contains({_BOOL_TRUE}, {low}) THEN TRUE WHEN list_contains({_BOOL_FALSE}, {low}) THEN FALSE END"
@@ -155,8 +170,9 @@ def typed_expression(col: str, raw_type: pa.DataType, target: FieldType, date_fo
     else:
         typed = f"TRY_CAST({raw_text if is_text else x} AS {SQL_TYPES[target]})"
         what = {FieldType.INTEGER: "not an integer", FieldType.FLOAT: "not a number"}.get(target, f"not {target.value}")
+    present = f"{raw_text} IS NOT NULL" if is_text else f"{x} IS NOT NULL"
     reason = (
-        f"CASE WHEN {raw_text} IS NOT NULL AND ({typed}) IS NULL THEN "
+        f"CASE WHEN {present} AND ({typed}) IS NULL THEN "
         f"{lit(col + ': ')} || {lit(chr(39))} || {raw_text} || {lit(chr(39) + ' is ' + what)} END"
     )
     return typed, reason
@@ -352,7 +368,9 @@ def plan_file(
             f"COALESCE(CAST(({'epoch_us(' + expr + ')' if col.type is FieldType.TIMESTAMP else expr}) AS VARCHAR), '\u2205')"
             for col, expr in zip(columns, select, strict=True)
         )
-        add(EVENTS.column("event_id"), f"COALESCE({given}, 'h' || md5(concat_ws('\u241f', {content})))")
+        # CASE, not COALESCE: the hash is computed only for rows without an id
+        add(EVENTS.column("event_id"),
+            f"CASE WHEN {given} IS NOT NULL THEN {given} ELSE 'h' || md5(concat_ws('\u241f', {content})) END")
         # anonymous_id, if absent, keeps the staged shape fixed
         if "anonymous_id" not in [c.name for c in columns]:
             add(EVENTS.column("anonymous_id"), "CAST(NULL AS VARCHAR)")
