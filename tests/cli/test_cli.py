@@ -15,7 +15,7 @@ from segmint.cli.app import app
 runner = CliRunner()
 
 
-def invoke(*args: str):  # noqa: ANN201
+def invoke(*args: str):
     return runner.invoke(app, list(args), catch_exceptions=False)
 
 
@@ -83,7 +83,8 @@ def test_cli_contacts_show_lists_profile_company_consents_and_events(db: str, tm
     assert [(c["purpose"], c["status"]) for c in profile["consents"]] == [("marketing", "revoked")]
     assert [e["url"] for e in profile["latest_events"]] == ["/blog", "/pricing"]
     text = invoke("contacts", "show", "c1", "--db", db).output
-    assert "Acme Ab" in text and "revoked" in text and "/pricing" in text
+    for shown in ("Acme Ab", "revoked", "/pricing"):
+        assert shown in text
 
 
 def test_cli_stats_reports_fill_rates(db: str, tmp_path: Path) -> None:

@@ -76,7 +76,7 @@ def test_load_parquet_with_typed_columns(duckdb_store: Store, tmp_path: Path) ->
     assert stored[1]["properties"] is None
 
 
-def test_load_same_contacts_from_csv_jsonl_and_parquet_agree(tmp_path: Path, duckdb_store_factory) -> None:  # noqa: ANN001
+def test_load_same_contacts_from_csv_jsonl_and_parquet_agree(tmp_path: Path, duckdb_store_factory) -> None:
     records = [
         {"contact_id": "c1", "email": "a@x.fi", "employees_band": "50-199", "created_at": "2024-01-01T00:00:00Z"},
         {"contact_id": "c2", "email": "b@x.fi", "employees_band": None, "created_at": "2024-02-01T08:30:00+02:00"},

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from segmint.cli.common import DbOption, console, err_console, print_json, store_from
@@ -86,7 +86,7 @@ def load(
     """
     chosen = resolve_mapping(mapping, entity.value) if mapping else None
     with store_from(db) as store, _progress(files) as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def report(label: str, done: int, total: int) -> None:
             if progress is None:

@@ -134,7 +134,8 @@ class Engine(ABC):
         """
         q = self.quote
         id_col, key_col = table.id_column, table.key_column
-        assert id_col and key_col
+        assert id_col is not None, f"{table.name} has no id column"
+        assert key_col is not None, f"{table.name} has no key column"
         t, s = q(table.name), q(stage)
         if columns:
             sets = ", ".join(f"{q(c)} = COALESCE(s.{q(c)}, {t}.{q(c)})" for c in columns)

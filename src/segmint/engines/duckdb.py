@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import duckdb
 import pyarrow as pa
@@ -20,7 +21,7 @@ class DuckDBEngine(Engine):
 
     name = "duckdb"
     dialect = "duckdb"
-    TYPES = {
+    TYPES: ClassVar[dict[FieldType, str]] = {
         FieldType.STRING: "VARCHAR",
         FieldType.INTEGER: "BIGINT",
         FieldType.FLOAT: "DOUBLE",
@@ -35,7 +36,7 @@ class DuckDBEngine(Engine):
         self.path = path
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        config: dict[str, str | int | bool] = {}
+        config: dict[str, str | bool | int | float | list[str]] = {}
         if memory_limit:
             config["memory_limit"] = memory_limit
         if temp_directory:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from segmint.model.types import FieldType
 
-S, I, F, B, T, J = (
+# Short names keep the column lists below readable as tables.
+S, INT, F, B, T, J = (
     FieldType.STRING,
     FieldType.INTEGER,
     FieldType.FLOAT,
@@ -76,7 +77,7 @@ CONTACTS = Table(
     references=("company_id",),
     description="People the company knows: customers, prospects, partners, subscribers.",
     columns=(
-        Column("contact_key", I, "Internal surrogate key.", internal=True),
+        Column("contact_key", INT, "Internal surrogate key.", internal=True),
         Column("contact_id", S, "The contact's id in your systems (the email when none is given)."),
         Column("email", S, "Email address, syntax-checked and stored lower-case."),
         Column("first_name", S, "First name."),
@@ -85,7 +86,7 @@ CONTACTS = Table(
         Column("job_title", S, "Job title as written, in any language."),
         Column("role", S, "Normalised role, e.g. cfo, it_manager, purchaser, engineer."),
         Column("seniority", S, "Seniority, e.g. c_level, manager, individual."),
-        Column("company_key", I, "Internal key of the contact's company.", internal=True),
+        Column("company_key", INT, "Internal key of the contact's company.", internal=True),
         Column("country", S, "Country, ISO 3166-1 alpha-2 (FI, SE)."),
         Column("region", S, "Geographic region."),
         Column("city", S, "City."),
@@ -107,13 +108,13 @@ COMPANIES = Table(
     custom_properties=True,
     description="Organisations your contacts work for.",
     columns=(
-        Column("company_key", I, "Internal surrogate key.", internal=True),
+        Column("company_key", INT, "Internal surrogate key.", internal=True),
         Column("company_id", S, "The company's id in your systems."),
         Column("name", S, "Company name."),
         Column("domain", S, "Web domain."),
         Column("industry", S, "Industry (first level)."),
         Column("sub_industry", S, "Sub-industry (second level of the same hierarchy)."),
-        Column("employees", I, "Number of employees."),
+        Column("employees", INT, "Number of employees."),
         Column("annual_revenue", F, "Annual revenue in the store's currency."),
         Column("country", S, "Country, ISO 3166-1 alpha-2."),
         Column("region", S, "Geographic region."),
@@ -153,7 +154,7 @@ EVENTS = Table(
     description="One row per thing a contact did or that happened to a contact, in time order.",
     columns=(
         Column("event_id", S, "Unique id; derived from the row's content when absent."),
-        Column("contact_key", I, "Internal key of the contact.", internal=True),
+        Column("contact_key", INT, "Internal key of the contact.", internal=True),
         Column("anonymous_id", S, "Visitor id before the contact is known."),
         Column("event", S, "Event name, e.g. email_click, page_view, purchase."),
         Column("ts", T, "When it happened."),
@@ -171,10 +172,10 @@ DEALS = Table(
     references=("contact_id", "company_id"),
     description="Sales opportunities and their outcome.",
     columns=(
-        Column("deal_key", I, "Internal surrogate key.", internal=True),
+        Column("deal_key", INT, "Internal surrogate key.", internal=True),
         Column("deal_id", S, "The deal's id in your systems."),
-        Column("contact_key", I, "Internal key of the contact.", internal=True),
-        Column("company_key", I, "Internal key of the company.", internal=True),
+        Column("contact_key", INT, "Internal key of the contact.", internal=True),
+        Column("company_key", INT, "Internal key of the company.", internal=True),
         Column("stage", S, "Pipeline stage."),
         Column("status", S, "open, won or lost."),
         Column("amount", F, "Deal amount."),
@@ -192,7 +193,7 @@ CONSENTS = Table(
     references=("contact_id",),
     description="Consent records; the latest per contact, channel and purpose is in force.",
     columns=(
-        Column("contact_key", I, "Internal key of the contact.", internal=True),
+        Column("contact_key", INT, "Internal key of the contact.", internal=True),
         Column("channel", S, "email, sms or phone."),
         Column("purpose", S, "What the consent is for: marketing, newsletter, ..."),
         Column("status", S, "granted or revoked."),
@@ -219,7 +220,7 @@ MIGRATIONS = Table(
     entity="meta",
     description="Schema versions applied to this store.",
     columns=(
-        Column("version", I, "Migration number."),
+        Column("version", INT, "Migration number."),
         Column("name", S, "What the migration does."),
         Column("applied_at", T, "When it was applied."),
     ),

@@ -39,10 +39,10 @@ def detect_format(path: Path, given: str | None = None) -> str:
         if fmt not in FORMATS:
             raise LoadError(f"unknown format '{given}' (use csv, jsonl or parquet)")
         return fmt
-    fmt = _EXTENSIONS.get(path.suffix.lower())
-    if fmt is None:
+    found = _EXTENSIONS.get(path.suffix.lower())
+    if found is None:
         raise LoadError(f"{path}: cannot tell the format from the extension '{path.suffix}'; give --format csv|jsonl|parquet")
-    return fmt
+    return found
 
 
 def normalize_name(name: str) -> str:

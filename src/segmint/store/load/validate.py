@@ -313,9 +313,8 @@ def plan_file(
                 f"CASE WHEN {contact} IS NULL THEN 'contact_id: missing' END")
         else:
             add(Column("contact_id", FieldType.STRING, ""), contact)
-    if "company_id" in spec.refs:
-        if "company_id" in present:
-            add(Column("company_id", FieldType.STRING, ""), typed("company_id", FieldType.STRING)[0])
+    if "company_id" in spec.refs and "company_id" in present:
+        add(Column("company_id", FieldType.STRING, ""), typed("company_id", FieldType.STRING)[0])
 
     handled = {c.name for c in columns}
     if spec.name != "companies":
