@@ -12,6 +12,6 @@ from segmint.store import Store, open_store
 
 __version__ = "0.1.0"
 
-open = open_store  # noqa: A001 - `segmint.open(url)` is the public entry point
+open = open_store
 
 __all__ = ["SegmintError", "Store", "__version__", "open", "open_store"]
