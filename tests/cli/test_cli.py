@@ -20,7 +20,8 @@ def invoke(*args: str):
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> str:
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.chdir(tmp_path)  # rejects/ and segmint.toml land in the test's own folder
     return str(tmp_path / "cli.duckdb")
 
 

@@ -35,6 +35,8 @@ class Engine(ABC):
     dialect: ClassVar[str]
     #: the column type used for each field type
     TYPES: ClassVar[dict[FieldType, str]]
+    #: the exceptions the engine's driver raises, which callers turn into SegmintErrors
+    DRIVER_ERRORS: ClassVar[tuple[type[Exception], ...]] = ()
 
     url: str
 

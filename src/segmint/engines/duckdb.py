@@ -21,6 +21,7 @@ class DuckDBEngine(Engine):
 
     name = "duckdb"
     dialect = "duckdb"
+    DRIVER_ERRORS = (duckdb.Error,)
     TYPES: ClassVar[dict[FieldType, str]] = {
         FieldType.STRING: "VARCHAR",
         FieldType.INTEGER: "BIGINT",

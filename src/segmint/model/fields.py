@@ -8,8 +8,8 @@ the contact's company as ``company.<field>``.
 >>> registry = build_registry()
 >>> registry.get("contact", "company.employees").type
 <FieldType.INTEGER: 'integer'>
->>> registry.suggest("contact", "contry")
-['country']
+>>> registry.suggest("contact", "lifecycle_stag")
+['lifecycle_stage']
 """
 
 from __future__ import annotations

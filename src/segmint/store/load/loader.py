@@ -383,6 +383,16 @@ def _conform(table: pa.Table, columns: list[str], source: str) -> pa.Table:
     return table
 
 
+def _translated(store: Store, entity: str, load: Callable[[], LoadSummary]) -> LoadSummary:
+    """Run a load; a driver's error becomes a LoadError (the transaction has rolled back)."""
+    try:
+        return load()
+    except SegmintError:
+        raise
+    except (duckdb.Error, pa.ArrowException, *store.engine.DRIVER_ERRORS) as exc:
+        raise LoadError(f"load of {entity} failed, nothing was stored: {str(exc).splitlines()[0]}") from exc
+
+
 def load_files(store: Store, entity: str, paths: Iterable[str | Path], *, fmt: str | None = None,
                mapping: Mapping | None = None, rejects_dir: str | Path | None = None,
                progress: Progress | None = None) -> LoadSummary:
@@ -392,19 +402,14 @@ def load_files(store: Store, entity: str, paths: Iterable[str | Path], *, fmt: s
     """
     loader = Loader(store, entity, mapping=mapping, rejects_dir=Path(rejects_dir) if rejects_dir else None,
                     progress=progress)
-    try:
-        return loader.load_files([Path(p) for p in paths], fmt)
-    except SegmintError:
-        raise
-    except (duckdb.Error, pa.ArrowException) as exc:
-        raise LoadError(f"load of {entity} failed, nothing was stored: {exc}") from exc
+    return _translated(store, entity, lambda: loader.load_files([Path(p) for p in paths], fmt))
 
 
 def load_tables(store: Store, entity: str, batches: Iterable[pa.Table | pa.RecordBatch], *,
                 source: str = "batches", rejects_dir: str | Path | None = None) -> LoadSummary:
     """Load Arrow batches (import columns, as in files) with the same rules as files."""
     loader = Loader(store, entity, rejects_dir=Path(rejects_dir) if rejects_dir else None)
-    return loader.load_tables(batches, source)
+    return _translated(store, entity, lambda: loader.load_tables(batches, source))
 
 
 __all__ = ["Column", "FileResult", "LoadSummary", "Loader", "load_files", "load_tables"]

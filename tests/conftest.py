@@ -1,0 +1,274 @@
+"""Fixtures every test shares: one store per test, on each engine.
+
+``engine_name`` runs a test once per engine (DuckDB, PostgreSQL, Spark), each
+run marked with the engine's key so ``pytest -m duckdb`` or
+``pytest -m "not spark"`` picks engines.  ``store_url`` gives every test a
+fresh, empty store on that engine and ``store`` opens it.
+
+PostgreSQL is a throw-away server started once per run from the installed
+binaries (or the server ``SEGMINT_TEST_POSTGRES_URL`` names); every test gets
+its own database on it.  Spark is one local session per run; every test gets
+its own warehouse directory and database in it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pytest
+
+ENGINES = ("duckdb", "postgres", "spark")
+
+POSTGRES_MISSING = "PostgreSQL server not installed: apt-get install postgresql"
+SPARK_MISSING = "pyspark/Java not installed: pip install 'segmint[spark]' and install Java 17"
+
+_serial = itertools.count(1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "duckdb: runs on the DuckDB engine")
+    config.addinivalue_line("markers", "postgres: runs on the PostgreSQL engine (starts a throw-away server)")
+    config.addinivalue_line("markers", "spark: runs on the Spark engine (local session)")
+
+
+# ---- PostgreSQL -------------------------------------------------------------------
+
+
+def _postgres_bin() -> Path | None:
+    """The directory holding initdb and pg_ctl: on PATH, or Debian's /usr/lib/postgresql/N/bin."""
+    initdb = shutil.which("initdb")
+    if initdb and shutil.which("pg_ctl"):
+        return Path(initdb).parent
+
+    def version(path: str) -> int:
+        number = Path(path).parts[-3]
+        return int(number) if number.isdigit() else 0
+
+    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=version, reverse=True):
+        if Path(candidate).with_name("pg_ctl").exists():
+            return Path(candidate).parent
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _as_server_user(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: run it as the ``postgres`` user then."""
+    if os.geteuid() != 0:
+        return command
+    return ["runuser", "-u", "postgres", "--", *command]
+
+
+def _run(command: list[str], what: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed ({done.returncode}): {done.stdout}\n{done.stderr}")
+
+
+@contextlib.contextmanager
+def _throwaway_postgres() -> Iterator[str]:
+    """Start a PostgreSQL server in a temporary directory; yield the URL of its ``postgres`` database."""
+    bindir = _postgres_bin()
+    if bindir is None:
+        pytest.skip(POSTGRES_MISSING)
+    if os.geteuid() == 0:
+        try:
+            import pwd
+
+            server_user = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run the PostgreSQL server as")
+        if shutil.which("runuser") is None:
+            pytest.skip("running as root and runuser (util-linux) is missing to start PostgreSQL as 'postgres'")
+    # Not pytest's tmp_path: its directories are private to root and the server runs as 'postgres'.
+    root = Path(tempfile.mkdtemp(prefix="segmint-pg-"))
+    data, log = root / "data", root / "server.log"
+    try:
+        if os.geteuid() == 0:
+            os.chown(root, server_user.pw_uid, server_user.pw_gid)
+        # An ICU collation that does not sort like bytes: tests then show that ids are ordered
+        # the same way (by code point) on every engine.
+        initdb = [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+        ]
+        locales = (
+            ["--locale=C.UTF-8", "--locale-provider=icu", "--icu-locale=en-US"],  # PostgreSQL 15+
+            ["--locale=C.UTF-8"],
+            ["--locale=C"],
+        )
+        for number, locale in enumerate(locales, 1):
+            try:
+                _run(_as_server_user([*initdb, *locale]), "initdb")
+                break
+            except RuntimeError:
+                shutil.rmtree(data, ignore_errors=True)
+                if number == len(locales):
+                    raise
+        port = _free_port()
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=50 -c shared_buffers=32MB"
+        )
+        try:
+            _run(
+                _as_server_user(
+                    [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"]
+                ),
+                "pg_ctl start",
+            )
+        except RuntimeError as exc:
+            server_log = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(f"{exc}\nserver log:\n{server_log}") from None
+        try:
+            yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        finally:
+            subprocess.run(
+                _as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
+                capture_output=True,
+                check=False,
+            )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + quote(database)))
+
+
+class PostgresServer:
+    """A server the tests may create databases on."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.url = url
+        self.admin = psycopg.connect(url, autocommit=True)
+
+    def new_database(self, prefix: str = "t") -> str:
+        """Create an empty database; return its URL."""
+        name = f"segmint_{prefix}_{os.getpid()}_{next(_serial)}"
+        self.admin.execute(f'CREATE DATABASE "{name}"')
+        return _with_database(self.url, name)
+
+    def drop_database(self, url: str) -> None:
+        name = urlsplit(url).path.lstrip("/")
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def close(self) -> None:
+        self.admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The URL of a PostgreSQL database for the whole run (a throw-away server unless
+    ``SEGMINT_TEST_POSTGRES_URL`` names one); tests get their own databases via ``store_url``."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg not installed: pip install 'segmint[postgres]'")
+    given = os.environ.get("SEGMINT_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    with _throwaway_postgres() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_server(postgres_url: str) -> Iterator[PostgresServer]:
+    server = PostgresServer(postgres_url)
+    yield server
+    server.close()
+
+
+# ---- Spark ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One local[2] Spark session for the whole run (stores never stop it)."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        pytest.skip(SPARK_MISSING)
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip(SPARK_MISSING)
+    from segmint.engines.spark import build_session
+
+    started = time.perf_counter()
+    session = build_session("local[2]", str(tmp_path_factory.mktemp("spark-session-warehouse")))
+    session.sql("SELECT 1").collect()  # warm up the JVM once, not inside the first test's timing
+    if os.environ.get("SEGMINT_TEST_VERBOSE"):
+        print(f"spark session started in {time.perf_counter() - started:.1f}s")
+    yield session
+    session.stop()
+
+
+# ---- one store per test ------------------------------------------------------------------
+
+
+@pytest.fixture(params=[pytest.param(name, marks=getattr(pytest.mark, name)) for name in ENGINES])
+def engine_name(request: pytest.FixtureRequest) -> str:
+    """Each engine's key in turn: ``duckdb``, ``postgres``, ``spark``."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def store_url(engine_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of a fresh, empty store on ``engine_name``."""
+    if engine_name == "duckdb":
+        yield f"duckdb:///{tmp_path / 'store.duckdb'}"
+    elif engine_name == "postgres":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        url = server.new_database()
+        yield url
+        server.drop_database(url)
+    elif engine_name == "spark":
+        request.getfixturevalue("spark_session")
+        # The session (and its catalog) is shared by the whole run: a database of its own,
+        # located in this test's warehouse directory, keeps each test's tables apart.
+        yield f"spark://local[2]?warehouse={tmp_path / 'warehouse'}&database=segmint_t{next(_serial)}"
+    else:  # pragma: no cover
+        raise ValueError(engine_name)
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Any]:
+    """The store at ``store_url``, opened (schema created) and closed after the test."""
+    from segmint.store import open_store
+
+    opened = open_store(store_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(autouse=True)
+def _work_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in its own folder: rejects/ and segmint.toml never land in the repository."""
+    monkeypatch.chdir(tmp_path)
