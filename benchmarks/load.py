@@ -38,16 +38,20 @@ def make_events(n: int, seed: int = 1) -> pa.Table:
     rng = np.random.default_rng(seed)
     ts = np.sort(rng.integers(1_650_000_000_000_000, 1_760_000_000_000_000, n))
     maybe = lambda share, value: pa.array(np.where(rng.random(n) < share, value, None))  # noqa: E731
-    return pa.table({
-        "event_id": pa.array(np.char.add("ev-", np.arange(n).astype(str))),
-        "contact_id": pa.array(np.char.add("c", rng.integers(0, max(n // 100, 1), n).astype(str))),
-        "event": pa.array(EVENT_NAMES[rng.integers(0, len(EVENT_NAMES), n)]),
-        "ts": pa.array(ts, pa.timestamp("us", tz="UTC")),
-        "campaign_id": maybe(0.5, "cmp-2026-11"),
-        "url": maybe(0.3, "/pricing"),
-        "topic": maybe(0.2, "hydraulics"),
-        "amount": pa.array(np.where(rng.random(n) < 0.05, np.round(rng.random(n) * 500, 2), np.nan), from_pandas=True),
-    })
+    return pa.table(
+        {
+            "event_id": pa.array(np.char.add("ev-", np.arange(n).astype(str))),
+            "contact_id": pa.array(np.char.add("c", rng.integers(0, max(n // 100, 1), n).astype(str))),
+            "event": pa.array(EVENT_NAMES[rng.integers(0, len(EVENT_NAMES), n)]),
+            "ts": pa.array(ts, pa.timestamp("us", tz="UTC")),
+            "campaign_id": maybe(0.5, "cmp-2026-11"),
+            "url": maybe(0.3, "/pricing"),
+            "topic": maybe(0.2, "hydraulics"),
+            "amount": pa.array(
+                np.where(rng.random(n) < 0.05, np.round(rng.random(n) * 500, 2), np.nan), from_pandas=True
+            ),
+        }
+    )
 
 
 def time_segmint(path: Path, work: Path, run: int) -> float:

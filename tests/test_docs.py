@@ -24,5 +24,13 @@ def test_docs_data_model_lists_every_column() -> None:
 
 def test_docs_readme_names_every_command() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for command in ("segmint load", "segmint stats", "segmint contacts show", "segmint init", "segmint demo", "make demo", "make test"):
+    for command in (
+        "segmint load",
+        "segmint stats",
+        "segmint contacts show",
+        "segmint init",
+        "segmint demo",
+        "make demo",
+        "make test",
+    ):
         assert command in readme, command

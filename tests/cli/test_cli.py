@@ -36,8 +36,14 @@ def test_cli_load_prints_the_summary_and_each_rejected_row(db: str, tmp_path: Pa
     again = invoke("load", "contacts", str(path), "--db", db, "--json", "--rejects", str(tmp_path / "rej"))
     summary = json.loads(again.output)
     assert summary["files"][0] | {"rejects": None, "rejects_file": None} == {
-        "source": str(path), "rows": 3, "loaded": 0, "updated": 0, "unchanged": 1, "rejected": 2,
-        "rejects": None, "rejects_file": None,
+        "source": str(path),
+        "rows": 3,
+        "loaded": 0,
+        "updated": 0,
+        "unchanged": 1,
+        "rejected": 2,
+        "rejects": None,
+        "rejects_file": None,
     }
 
 
@@ -121,8 +127,9 @@ def test_cli_help_for_every_command() -> None:
 
 def test_cli_installed_script_runs(tmp_path: Path) -> None:
     script = shutil.which("segmint") or str(Path(__file__).parents[2] / ".venv" / "bin" / "segmint")
-    done = subprocess.run([script, "stats", "--db", "postgresql://nobody@127.0.0.1:1/none"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [script, "stats", "--db", "postgresql://nobody@127.0.0.1:1/none"], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 6
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith("error:")

@@ -17,12 +17,27 @@ from segmint.store.load import load_files, read_mapping
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 EVENTS = [
-    {"event_id": "e1", "contact_id": "c1", "event": "email_click", "ts": "2024-03-01T10:00:00Z",
-     "properties": {"topic": "hydraulics", "link_url": "https://example.fi/h", "campaign": {"name": "spring"}}},
-    {"event_id": "e2", "contact_id": "c1", "event": "purchase", "ts": "2024-02-01T10:00:00Z",
-     "properties": {"amount": 99.5, "order_id": "o1"}},
-    {"event_id": "e3", "contact_id": "c2", "event": "email_open", "ts": "2024-01-01T00:00:00Z",
-     "properties": {"machine_open": True, "user_agent": "GoogleImageProxy"}},
+    {
+        "event_id": "e1",
+        "contact_id": "c1",
+        "event": "email_click",
+        "ts": "2024-03-01T10:00:00Z",
+        "properties": {"topic": "hydraulics", "link_url": "https://example.fi/h", "campaign": {"name": "spring"}},
+    },
+    {
+        "event_id": "e2",
+        "contact_id": "c1",
+        "event": "purchase",
+        "ts": "2024-02-01T10:00:00Z",
+        "properties": {"amount": 99.5, "order_id": "o1"},
+    },
+    {
+        "event_id": "e3",
+        "contact_id": "c2",
+        "event": "email_open",
+        "ts": "2024-01-01T00:00:00Z",
+        "properties": {"machine_open": True, "user_agent": "GoogleImageProxy"},
+    },
 ]
 
 
@@ -53,15 +68,19 @@ def test_load_events_are_stored_in_time_order(duckdb_store: Store, tmp_path: Pat
 
 
 def test_load_parquet_with_typed_columns(duckdb_store: Store, tmp_path: Path) -> None:
-    table = pa.table({
-        "contact_id": ["c1", "c2", None],
-        "event": ["page_view", "purchase", "page_view"],
-        "ts": pa.array([datetime(2024, 5, 1, 12, 0), datetime(2024, 5, 2, 12, 0), datetime(2024, 5, 3)], pa.timestamp("us")),
-        "url": ["/pricing", None, "/blog"],
-        "amount": [None, 120.0, None],
-        "utm_source": ["google", None, None],
-        "session_length": [31, None, 4],
-    })
+    table = pa.table(
+        {
+            "contact_id": ["c1", "c2", None],
+            "event": ["page_view", "purchase", "page_view"],
+            "ts": pa.array(
+                [datetime(2024, 5, 1, 12, 0), datetime(2024, 5, 2, 12, 0), datetime(2024, 5, 3)], pa.timestamp("us")
+            ),
+            "url": ["/pricing", None, "/blog"],
+            "amount": [None, 120.0, None],
+            "utm_source": ["google", None, None],
+            "session_length": [31, None, 4],
+        }
+    )
     path = tmp_path / "events.parquet"
     pq.write_table(table, path)
     result = load_files(duckdb_store, "events", [path]).files[0]
@@ -81,8 +100,10 @@ def test_load_same_contacts_from_csv_jsonl_and_parquet_agree(tmp_path: Path, duc
         {"contact_id": "c1", "email": "a@x.fi", "employees_band": "50-199", "created_at": "2024-01-01T00:00:00Z"},
         {"contact_id": "c2", "email": "b@x.fi", "employees_band": None, "created_at": "2024-02-01T08:30:00+02:00"},
     ]
-    (tmp_path / "c.csv").write_text("contact_id,email,employees_band,created_at\n"
-                                    "c1,a@x.fi,50-199,2024-01-01T00:00:00Z\nc2,b@x.fi,,2024-02-01T08:30:00+02:00\n")
+    (tmp_path / "c.csv").write_text(
+        "contact_id,email,employees_band,created_at\n"
+        "c1,a@x.fi,50-199,2024-01-01T00:00:00Z\nc2,b@x.fi,,2024-02-01T08:30:00+02:00\n"
+    )
     (tmp_path / "c.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
     pq.write_table(pa.Table.from_pylist(records), tmp_path / "c.parquet")
     seen = []
@@ -106,8 +127,9 @@ def test_load_hubspot_export_with_the_shipped_mapping(duckdb_store: Store, tmp_p
     from segmint.cli.data import resolve_mapping
 
     mapping = resolve_mapping("hubspot-contacts", "contacts")
-    result = load_files(duckdb_store, "contacts", [FIXTURES / "hubspot-contacts.csv"], mapping=mapping,
-                        rejects_dir=tmp_path).files[0]
+    result = load_files(
+        duckdb_store, "contacts", [FIXTURES / "hubspot-contacts.csv"], mapping=mapping, rejects_dir=tmp_path
+    ).files[0]
     # 103 has a broken email, 104 a date not in HubSpot's format
     assert (result.loaded, result.rejected) == (2, 2)
     assert [row for row, _ in result.reject_samples] == [3, 4]
@@ -115,11 +137,21 @@ def test_load_hubspot_export_with_the_shipped_mapping(duckdb_store: Store, tmp_p
     stored = {r["contact_id"]: r for r in rows(duckdb_store, "SELECT * FROM contacts WHERE email IS NOT NULL")}
     anna = stored["101"]
     assert (anna["email"], anna["lifecycle_stage"], anna["country"], anna["language"], anna["source"]) == (
-        "anna.lindqvist@botnia-hydraulik.fi", "mql", "FI", "sv", "organic")
+        "anna.lindqvist@botnia-hydraulik.fi",
+        "mql",
+        "FI",
+        "sv",
+        "organic",
+    )
     assert anna["created_at"] == datetime(2024, 3, 5, 9, 15, tzinfo=UTC)
     assert anna["job_title"] == "Ekonomichef"
     jari = stored["102"]
-    assert (jari["lifecycle_stage"], jari["country"], jari["language"], jari["source"]) == ("customer", "FI", "fi", "referral")
+    assert (jari["lifecycle_stage"], jari["country"], jari["language"], jari["source"]) == (
+        "customer",
+        "FI",
+        "fi",
+        "referral",
+    )
     assert "company_name" not in duckdb_store.engine.table_columns("contacts")  # ignored, not a custom property
     assert sorted(r["company_id"] for r in rows(duckdb_store, "SELECT company_id FROM companies")) == ["9001", "9002"]
 
@@ -128,14 +160,23 @@ def test_load_mailchimp_export_with_the_shipped_mapping(duckdb_store: Store, tmp
     from segmint.cli.data import resolve_mapping
 
     mapping = resolve_mapping("mailchimp-audience", "contacts")
-    result = load_files(duckdb_store, "contacts", [FIXTURES / "mailchimp-audience.csv"], mapping=mapping,
-                        rejects_dir=tmp_path).files[0]
+    result = load_files(
+        duckdb_store, "contacts", [FIXTURES / "mailchimp-audience.csv"], mapping=mapping, rejects_dir=tmp_path
+    ).files[0]
     assert (result.loaded, result.rejected) == (2, 1)
-    stored = rows(duckdb_store, "SELECT contact_id, source, lifecycle_stage, country, region, member_rating, "
-                                "mailchimp_tags, created_at FROM contacts ORDER BY contact_id")
+    stored = rows(
+        duckdb_store,
+        "SELECT contact_id, source, lifecycle_stage, country, region, member_rating, "
+        "mailchimp_tags, created_at FROM contacts ORDER BY contact_id",
+    )
     assert stored[1] == {
-        "contact_id": "sara.nyman@gmail.com", "source": "mailchimp", "lifecycle_stage": "subscriber", "country": "FI",
-        "region": "Ostrobothnia", "member_rating": 4, "mailchimp_tags": "fishing,camping",
+        "contact_id": "sara.nyman@gmail.com",
+        "source": "mailchimp",
+        "lifecycle_stage": "subscriber",
+        "country": "FI",
+        "region": "Ostrobothnia",
+        "member_rating": 4,
+        "mailchimp_tags": "fishing,camping",
         "created_at": datetime(2022, 5, 1, 10, 5, tzinfo=UTC),
     }
     assert duckdb_store.registry().get("contact", "member_rating").type.value == "integer"
@@ -168,6 +209,16 @@ def test_mapping_value_maps_and_timezone(duckdb_store: Store, tmp_path: Path) ->
     stored = rows(duckdb_store, "SELECT contact_id, created_at, lifecycle_stage, country FROM contacts ORDER BY 1")
     # Helsinki is UTC+3 in June (summer time) and UTC+2 in January
     assert stored == [
-        {"contact_id": "k1", "created_at": datetime(2024, 6, 1, 9, 0, tzinfo=UTC), "lifecycle_stage": "customer", "country": "FI"},
-        {"contact_id": "k2", "created_at": datetime(2024, 1, 15, 6, 0, tzinfo=UTC), "lifecycle_stage": "lead", "country": "FI"},
+        {
+            "contact_id": "k1",
+            "created_at": datetime(2024, 6, 1, 9, 0, tzinfo=UTC),
+            "lifecycle_stage": "customer",
+            "country": "FI",
+        },
+        {
+            "contact_id": "k2",
+            "created_at": datetime(2024, 1, 15, 6, 0, tzinfo=UTC),
+            "lifecycle_stage": "lead",
+            "country": "FI",
+        },
     ]

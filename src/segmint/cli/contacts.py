@@ -35,7 +35,9 @@ def show(
     for c in profile["consents"]:
         consent.add_row(c["channel"], c["purpose"] or "", c["status"], _text(c["ts"]), c["source"] or "")
     console.print(consent if profile["consents"] else "consents: none recorded")
-    latest = Table(title=f"latest events ({len(profile['latest_events'])} of {profile['event_count']:,})", title_justify="left")
+    latest = Table(
+        title=f"latest events ({len(profile['latest_events'])} of {profile['event_count']:,})", title_justify="left"
+    )
     for col in ("ts", "event", "details"):
         latest.add_column(col)
     for e in profile["latest_events"]:

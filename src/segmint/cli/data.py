@@ -74,9 +74,17 @@ def init(db: DbOption = None) -> None:
 def load(
     entity: Annotated[Entity, typer.Argument(help="What the files hold.")],
     files: Annotated[list[Path], typer.Argument(help="CSV, JSON Lines or Parquet files.", show_default=False)],
-    fmt: Annotated[str | None, typer.Option("--format", help="csv, jsonl or parquet (default: from the extension).")] = None,
-    mapping: Annotated[str | None, typer.Option("--mapping", help="A mapping YAML file, or a shipped one: " + ", ".join(shipped_mappings()))] = None,
-    rejects: Annotated[Path | None, typer.Option("--rejects", help="Folder for the rejects files (default from segmint.toml: rejects/).")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="csv, jsonl or parquet (default: from the extension).")
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option("--mapping", help="A mapping YAML file, or a shipped one: " + ", ".join(shipped_mappings())),
+    ] = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option("--rejects", help="Folder for the rejects files (default from segmint.toml: rejects/)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     db: DbOption = None,
 ) -> None:
@@ -105,8 +113,13 @@ def load(
 def _progress(files: list[Path]) -> Progress:
     big = any(f.exists() and f.stat().st_size >= PROGRESS_MIN_BYTES for f in files)
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-        console=err_console, disable=not (big and err_console.is_terminal), transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=not (big and err_console.is_terminal),
+        transient=True,
     )
 
 
@@ -114,9 +127,16 @@ def _summary_dict(summary: LoadSummary) -> dict[str, object]:
     return {
         "entity": summary.entity,
         "files": [
-            {"source": f.source, "rows": f.rows, "loaded": f.loaded, "updated": f.updated, "unchanged": f.unchanged,
-             "rejected": f.rejected, "rejects_file": str(f.rejects_path) if f.rejects_path else None,
-             "rejects": [{"row": r, "reason": why} for r, why in f.reject_samples]}
+            {
+                "source": f.source,
+                "rows": f.rows,
+                "loaded": f.loaded,
+                "updated": f.updated,
+                "unchanged": f.unchanged,
+                "rejected": f.rejected,
+                "rejects_file": str(f.rejects_path) if f.rejects_path else None,
+                "rejects": [{"row": r, "reason": why} for r, why in f.reject_samples],
+            }
             for f in summary.files
         ],
         "created_references": summary.created_references,
@@ -138,7 +158,9 @@ def _print_summary(summary: LoadSummary) -> None:
     for f in summary.files:
         if not f.rejected:
             continue
-        console.print(f"[yellow]{f.rejected:,} rows of {f.source} rejected[/], written to {f.rejects_path}:", markup=True)
+        console.print(
+            f"[yellow]{f.rejected:,} rows of {f.source} rejected[/], written to {f.rejects_path}:", markup=True
+        )
         for row, reason in f.reject_samples[:10]:
             console.print(f"  row {row}: {reason}")
         if f.rejected > 10:

@@ -20,7 +20,9 @@ LOAD_ORDER = ("companies", "contacts", "deals", "consents", "events")
 def demo(
     contacts: Annotated[int, typer.Option(min=1, help="How many contacts to generate.")] = 2400,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 7,
-    out: Annotated[Path | None, typer.Option(help="Also write the data as CSV and Parquet files here, and load from them.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the data as CSV and Parquet files here, and load from them.")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Generate the demo company (a manufacturer in Ostrobothnia and its web shop) and load it.
@@ -46,7 +48,9 @@ def demo(
     for col in ("entity", "rows", "loaded", "updated", "unchanged", "rejected"):
         table.add_column(col, justify="left" if col == "entity" else "right")
     for summary in summaries:
-        table.add_row(summary.entity, *(f"{summary.total(c):,}" for c in ("rows", "loaded", "updated", "unchanged", "rejected")))
+        table.add_row(
+            summary.entity, *(f"{summary.total(c):,}" for c in ("rows", "loaded", "updated", "unchanged", "rejected"))
+        )
     console.print(table)
     print_stats(result)
     console.print(f"\nnext: segmint contacts show <id> --db {store.url}")

@@ -100,8 +100,9 @@ class Engine(ABC):
     def column_sql(self, column: Column) -> str:
         return f"{self.quote(column.name)} {self.TYPES[column.type]}"
 
-    def create_table(self, table: Table, *, name: str | None = None, temporary: bool = False,
-                     columns: Sequence[Column] | None = None) -> None:
+    def create_table(
+        self, table: Table, *, name: str | None = None, temporary: bool = False, columns: Sequence[Column] | None = None
+    ) -> None:
         """Create ``table`` (or a temporary table of the given columns, for staging)."""
         cols = ", ".join(self.column_sql(c) for c in (columns if columns is not None else table.columns))
         kind = "TEMPORARY TABLE" if temporary else "TABLE"
@@ -158,9 +159,12 @@ class Engine(ABC):
     def changed_condition(self, columns: Sequence[str], staged: str = "s", stored: str = "t") -> str:
         """SQL that is true when a staged row would change its stored row (nulls change nothing)."""
         q = self.quote
-        return " OR ".join(
-            f"({staged}.{q(c)} IS NOT NULL AND {staged}.{q(c)} IS DISTINCT FROM {stored}.{q(c)})" for c in columns
-        ) or "FALSE"
+        return (
+            " OR ".join(
+                f"({staged}.{q(c)} IS NOT NULL AND {staged}.{q(c)} IS DISTINCT FROM {stored}.{q(c)})" for c in columns
+            )
+            or "FALSE"
+        )
 
     def create_view(self, name: str, select: str) -> None:
         """A temporary view over ``select`` (the loader's way to join staged rows to stored keys)."""

@@ -31,8 +31,15 @@ class DuckDBEngine(Engine):
         FieldType.JSON: "JSON",
     }
 
-    def __init__(self, path: str, *, memory_limit: str | None = None, temp_directory: str | None = None,
-                 threads: int | None = None, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        memory_limit: str | None = None,
+        temp_directory: str | None = None,
+        threads: int | None = None,
+        read_only: bool = False,
+    ) -> None:
         self.url = f"duckdb:///{path}"
         self.path = path
         if path != ":memory:":
@@ -53,8 +60,12 @@ class DuckDBEngine(Engine):
 
     @classmethod
     def from_url(cls, url: StoreURL, settings: StoreSettings) -> DuckDBEngine:
-        return cls(url.target, memory_limit=settings.memory_limit, temp_directory=settings.temp_directory,
-                   threads=settings.threads)
+        return cls(
+            url.target,
+            memory_limit=settings.memory_limit,
+            temp_directory=settings.temp_directory,
+            threads=settings.threads,
+        )
 
     def query(self, sql: exp.Expression | str) -> pa.Table:
         relation = self.con.sql(self.sql(sql))

@@ -16,7 +16,13 @@ from segmint.model.tables import CONSENTS, EVENTS
 from segmint.store.store import Store
 
 # The timestamp that dates each table's rows.
-DATE_COLUMNS = {"contacts": "created_at", "companies": "created_at", "deals": "created_at", "events": "ts", "consents": "ts"}
+DATE_COLUMNS = {
+    "contacts": "created_at",
+    "companies": "created_at",
+    "deals": "created_at",
+    "events": "ts",
+    "consents": "ts",
+}
 
 
 @dataclass
@@ -48,9 +54,11 @@ class StoreStats:
 
 def _fill_rates(store: Store, table: str, columns: list[tuple[str, str]]) -> tuple[int, list[FieldFill], Any, Any]:
     date_col = DATE_COLUMNS[table]
-    select = [exp.Count(this=exp.Star()).as_("n"),
-              exp.Min(this=exp.column(date_col)).as_("first"),
-              exp.Max(this=exp.column(date_col)).as_("last")]
+    select = [
+        exp.Count(this=exp.Star()).as_("n"),
+        exp.Min(this=exp.column(date_col)).as_("first"),
+        exp.Max(this=exp.column(date_col)).as_("last"),
+    ]
     select += [exp.Count(this=exp.column(name, quoted=True)).as_(f"f{i}") for i, (name, _) in enumerate(columns)]
     row = store.engine.query(exp.select(*select).from_(exp.to_table(table))).to_pylist()[0]
     rows = int(row["n"] or 0)
@@ -73,7 +81,9 @@ def store_stats(store: Store) -> StoreStats:
     tables.append(_table_stats(store, "consents", [(c.name, c.type.value) for c in CONSENTS.input_columns]))
     by_name = store.engine.query(
         exp.select(exp.column("event"), exp.Count(this=exp.Star()).as_("n"))
-        .from_(exp.to_table("events")).group_by(exp.column("event")).order_by(exp.column("event"))
+        .from_(exp.to_table("events"))
+        .group_by(exp.column("event"))
+        .order_by(exp.column("event"))
     ).to_pylist()
     return StoreStats(store.url, tables, {r["event"]: int(r["n"]) for r in by_name})
 

@@ -122,7 +122,16 @@ def build_registry(custom: Iterable[CustomField] = (), traits: Iterable[Field] =
     fields += company_fields
     fields += _table_fields("contact", CONTACTS)
     fields.append(
-        Field("contact", "company_id", FieldType.STRING, "The id of the contact's company.", "builtin", COMPANIES.name, "company_id", via="company")
+        Field(
+            "contact",
+            "company_id",
+            FieldType.STRING,
+            "The id of the contact's company.",
+            "builtin",
+            COMPANIES.name,
+            "company_id",
+            via="company",
+        )
     )
     fields += [
         Field("contact", c.name, c.type, c.description or "Custom property.", "custom", CONTACTS.name, c.name)
@@ -130,7 +139,16 @@ def build_registry(custom: Iterable[CustomField] = (), traits: Iterable[Field] =
         if c.entity == "contact"
     ]
     fields += [
-        Field("contact", f"company.{f.name}", f.type, f"The company's {f.description[0].lower()}{f.description[1:]}", f.origin, f.table, f.column, via="company")
+        Field(
+            "contact",
+            f"company.{f.name}",
+            f.type,
+            f"The company's {f.description[0].lower()}{f.description[1:]}",
+            f.origin,
+            f.table,
+            f.column,
+            via="company",
+        )
         for f in company_fields
     ]
     fields += _table_fields("deal", DEALS)

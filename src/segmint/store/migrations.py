@@ -31,7 +31,9 @@ def _create_data_model(engine: Engine) -> None:
 
 
 MIGRATIONS_LIST: tuple[Migration, ...] = (
-    Migration(1, "create the DATA.md model: contacts, companies, events, deals, consents, custom fields", _create_data_model),
+    Migration(
+        1, "create the DATA.md model: contacts, companies, events, deals, consents, custom fields", _create_data_model
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS_LIST[-1].version

@@ -20,9 +20,11 @@ def _where_id(column: str, value: str) -> exp.Expression:
 def find_contact_key(store: Store, contact: str) -> int:
     """The surrogate key of a contact given by id or email."""
     query = (
-        exp.select("contact_key").from_(CONTACTS.name)
+        exp.select("contact_key")
+        .from_(CONTACTS.name)
         .where(exp.or_(_where_id("contact_id", contact), _where_id("email", contact.strip().lower())))
-        .order_by("contact_key").limit(1)
+        .order_by("contact_key")
+        .limit(1)
     )
     key = store.engine.scalar(query)
     if key is None:
@@ -42,17 +44,23 @@ def contact_profile(store: Store, contact: str, *, events: int = 20) -> dict[str
         ).to_pylist()
         company = {k: v for k, v in rows[0].items() if k not in _HIDDEN} if rows else None
     consents = engine.query(
-        exp.select("channel", "purpose", "status", "ts", "source").from_(CONSENTS.name)
-        .where(exp.column("contact_key").eq(key)).order_by("ts DESC", "channel", "purpose")
+        exp.select("channel", "purpose", "status", "ts", "source")
+        .from_(CONSENTS.name)
+        .where(exp.column("contact_key").eq(key))
+        .order_by("ts DESC", "channel", "purpose")
     ).to_pylist()
     in_force: dict[tuple[str, str | None], dict[str, Any]] = {}
     for record in consents:  # newest first: the first seen per channel and purpose is in force
         in_force.setdefault((record["channel"], record["purpose"]), record)
-    total = engine.scalar(exp.select(exp.Count(this=exp.Star())).from_(EVENTS.name).where(exp.column("contact_key").eq(key)))
+    total = engine.scalar(
+        exp.select(exp.Count(this=exp.Star())).from_(EVENTS.name).where(exp.column("contact_key").eq(key))
+    )
     latest = engine.query(
         exp.select("event", "ts", "campaign_id", "url", "link_url", "topic", "amount", "properties")
-        .from_(EVENTS.name).where(exp.column("contact_key").eq(key))
-        .order_by("ts DESC", "event_id").limit(events)
+        .from_(EVENTS.name)
+        .where(exp.column("contact_key").eq(key))
+        .order_by("ts DESC", "event_id")
+        .limit(events)
     ).to_pylist()
     profile = {k: v for k, v in row.items() if k not in _HIDDEN}
     profile["company_id"] = company["company_id"] if company else None

@@ -52,9 +52,9 @@ class FileResult:
 
     source: str
     rows: int = 0
-    loaded: int = 0       # new rows
-    updated: int = 0      # existing rows that changed
-    unchanged: int = 0    # rows already stored as they are (or duplicate events)
+    loaded: int = 0  # new rows
+    updated: int = 0  # existing rows that changed
+    unchanged: int = 0  # rows already stored as they are (or duplicate events)
     rejected: int = 0
     rejects_path: Path | None = None
     reject_samples: list[tuple[int, str]] = field(default_factory=list)
@@ -91,8 +91,12 @@ def _promote_properties(table: pa.Table) -> pa.Table:
         return table
     if keep:
         rest = pa.chunked_array(
-            [pa.StructArray.from_arrays([chunk.field(i) for i in keep], [struct_type.field(i).name for i in keep], mask=chunk.is_null())
-             for chunk in props.chunks],
+            [
+                pa.StructArray.from_arrays(
+                    [chunk.field(i) for i in keep], [struct_type.field(i).name for i in keep], mask=chunk.is_null()
+                )
+                for chunk in props.chunks
+            ],
         )
         return table.set_column(table.column_names.index("properties"), "properties", rest)
     return table.drop_columns(["properties"])
@@ -101,8 +105,15 @@ def _promote_properties(table: pa.Table) -> pa.Table:
 class Loader:
     """One load command: its store, entity, workspace and transaction."""
 
-    def __init__(self, store: Store, entity: str, *, mapping: Mapping | None = None,
-                 rejects_dir: Path | None = None, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        entity: str,
+        *,
+        mapping: Mapping | None = None,
+        rejects_dir: Path | None = None,
+        progress: Progress | None = None,
+    ) -> None:
         if entity not in SPECS:
             raise LoadError(f"unknown entity '{entity}' (expected one of {', '.join(SPECS)})")
         self.store = store
@@ -368,8 +379,14 @@ class Loader:
 
 
 def _ws_type(kind: FieldType) -> str:
-    return {"string": "VARCHAR", "integer": "BIGINT", "float": "DOUBLE", "boolean": "BOOLEAN",
-            "timestamp": "TIMESTAMPTZ", "json": "JSON"}[kind.value]
+    return {
+        "string": "VARCHAR",
+        "integer": "BIGINT",
+        "float": "DOUBLE",
+        "boolean": "BOOLEAN",
+        "timestamp": "TIMESTAMPTZ",
+        "json": "JSON",
+    }[kind.value]
 
 
 def _conform(table: pa.Table, columns: list[str], source: str) -> pa.Table:
@@ -377,7 +394,9 @@ def _conform(table: pa.Table, columns: list[str], source: str) -> pa.Table:
     missing = [c for c in columns if c not in table.column_names]
     extra = [c for c in table.column_names if c not in columns and c not in (ROW, "_email", "_email_error")]
     if extra:
-        raise LoadError(f"{source}: columns {', '.join(extra)} appear after the first rows; put every column in the first rows")
+        raise LoadError(
+            f"{source}: columns {', '.join(extra)} appear after the first rows; put every column in the first rows"
+        )
     for name in missing:
         table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
     return table
@@ -393,20 +412,34 @@ def _translated(store: Store, entity: str, load: Callable[[], LoadSummary]) -> L
         raise LoadError(f"load of {entity} failed, nothing was stored: {str(exc).splitlines()[0]}") from exc
 
 
-def load_files(store: Store, entity: str, paths: Iterable[str | Path], *, fmt: str | None = None,
-               mapping: Mapping | None = None, rejects_dir: str | Path | None = None,
-               progress: Progress | None = None) -> LoadSummary:
+def load_files(
+    store: Store,
+    entity: str,
+    paths: Iterable[str | Path],
+    *,
+    fmt: str | None = None,
+    mapping: Mapping | None = None,
+    rejects_dir: str | Path | None = None,
+    progress: Progress | None = None,
+) -> LoadSummary:
     """Load files of one entity; all of them or (on an error) none.
 
     Bad rows do not fail the load: they go to ``<rejects_dir>/<file>.rejects.csv``.
     """
-    loader = Loader(store, entity, mapping=mapping, rejects_dir=Path(rejects_dir) if rejects_dir else None,
-                    progress=progress)
+    loader = Loader(
+        store, entity, mapping=mapping, rejects_dir=Path(rejects_dir) if rejects_dir else None, progress=progress
+    )
     return _translated(store, entity, lambda: loader.load_files([Path(p) for p in paths], fmt))
 
 
-def load_tables(store: Store, entity: str, batches: Iterable[pa.Table | pa.RecordBatch], *,
-                source: str = "batches", rejects_dir: str | Path | None = None) -> LoadSummary:
+def load_tables(
+    store: Store,
+    entity: str,
+    batches: Iterable[pa.Table | pa.RecordBatch],
+    *,
+    source: str = "batches",
+    rejects_dir: str | Path | None = None,
+) -> LoadSummary:
     """Load Arrow batches (import columns, as in files) with the same rules as files."""
     loader = Loader(store, entity, rejects_dir=Path(rejects_dir) if rejects_dir else None)
     return _translated(store, entity, lambda: loader.load_tables(batches, source))

@@ -85,7 +85,11 @@ class Mapping(BaseModel):
                 continue
             names.append(renames.get(name, name) if name == "_row" else normalize_name(renames.get(name, name)))
             arrays.append(column)
-        table = pa.table(dict(zip(names, arrays, strict=True))) if len(set(names)) == len(names) else _duplicate(names, source)
+        table = (
+            pa.table(dict(zip(names, arrays, strict=True)))
+            if len(set(names)) == len(names)
+            else _duplicate(names, source)
+        )
         for field, value in self.constants.items():
             field = normalize_name(field)
             constant = pa.array([value] * table.num_rows)
@@ -97,7 +101,9 @@ class Mapping(BaseModel):
         for field, mapping in self.values.items():
             field = normalize_name(field)
             if field in table.column_names:
-                table = table.set_column(table.column_names.index(field), field, _map_values(table.column(field), mapping))
+                table = table.set_column(
+                    table.column_names.index(field), field, _map_values(table.column(field), mapping)
+                )
         return table
 
 
@@ -131,8 +137,11 @@ def read_mapping(path: str | Path, *, entity: str | None = None) -> Mapping:
         mapping = Mapping.model_validate(data)
     except PydanticValidationError as exc:
         problems = [
-            Problem(".".join(str(p) for p in e["loc"]), e["msg"].removeprefix("Value error, "),
-                    _suggest_key(e) if e["type"] == "extra_forbidden" else [])
+            Problem(
+                ".".join(str(p) for p in e["loc"]),
+                e["msg"].removeprefix("Value error, "),
+                _suggest_key(e) if e["type"] == "extra_forbidden" else [],
+            )
             for e in exc.errors()
         ]
         raise MappingError(f"{path}: invalid mapping", problems=problems) from exc

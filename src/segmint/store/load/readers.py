@@ -24,8 +24,15 @@ import pyarrow.parquet as pq
 from segmint.errors import LoadError
 
 FORMATS = ("csv", "jsonl", "parquet")
-_EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-               ".parquet": "parquet", ".pq": "parquet"}
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 ROW = "_row"
 BLOCK_BYTES = 16 << 20
 
@@ -41,7 +48,9 @@ def detect_format(path: Path, given: str | None = None) -> str:
         return fmt
     found = _EXTENSIONS.get(path.suffix.lower())
     if found is None:
-        raise LoadError(f"{path}: cannot tell the format from the extension '{path.suffix}'; give --format csv|jsonl|parquet")
+        raise LoadError(
+            f"{path}: cannot tell the format from the extension '{path.suffix}'; give --format csv|jsonl|parquet"
+        )
     return found
 
 

@@ -207,8 +207,12 @@ def infer_type(con: duckdb.DuckDBPyConnection, batch: pa.Table, col: str) -> Fie
     total, ints, floats, bools, stamps = row
     if total == 0:
         return FieldType.STRING
-    for count, kind in ((ints, FieldType.INTEGER), (floats, FieldType.FLOAT), (bools, FieldType.BOOLEAN),
-                        (stamps, FieldType.TIMESTAMP)):
+    for count, kind in (
+        (ints, FieldType.INTEGER),
+        (floats, FieldType.FLOAT),
+        (bools, FieldType.BOOLEAN),
+        (stamps, FieldType.TIMESTAMP),
+    ):
         if count == total:
             return kind
     return FieldType.STRING
@@ -235,7 +239,9 @@ def check_emails(batch: pa.Table, column: str = "email") -> pa.Table:
         n, e = cache[text]
         normal.append(n)
         errors.append(e)
-    return batch.append_column(EMAIL, pa.array(normal, pa.string())).append_column(EMAIL_ERROR, pa.array(errors, pa.string()))
+    return batch.append_column(EMAIL, pa.array(normal, pa.string())).append_column(
+        EMAIL_ERROR, pa.array(errors, pa.string())
+    )
 
 
 @dataclass
@@ -243,9 +249,9 @@ class Plan:
     """What one file loads: the staged columns and their SQL, decided from its first batch."""
 
     spec: EntitySpec
-    columns: list[Column]                      # staged columns, id/refs first
-    select: list[str]                          # typed SQL per staged column
-    reasons: list[str]                         # reason SQL expressions
+    columns: list[Column]  # staged columns, id/refs first
+    select: list[str]  # typed SQL per staged column
+    reasons: list[str]  # reason SQL expressions
     new_fields: list[CustomField] = field(default_factory=list)
     raw_columns: list[str] = field(default_factory=list)
 
@@ -289,12 +295,17 @@ def plan_file(
 
     if spec.name == "contacts":
         if "contact_id" not in present and "email" not in present:
-            raise LoadError(f"{source}: a contacts file needs a contact_id or an email column (columns: {', '.join(present)})")
+            raise LoadError(
+                f"{source}: a contacts file needs a contact_id or an email column (columns: {', '.join(present)})"
+            )
         cid = typed("contact_id", FieldType.STRING)[0] if "contact_id" in present else "NULL"
         email = EMAIL if "email" in present else "NULL"
-        add(CONTACTS.column("contact_id"), f"COALESCE({cid}, {email})",
+        add(
+            CONTACTS.column("contact_id"),
+            f"COALESCE({cid}, {email})",
             f"CASE WHEN COALESCE({cid}, {email}) IS NULL AND {EMAIL_ERROR if 'email' in present else 'NULL'} IS NULL "
-            "THEN 'contact_id: missing, and no email to use as the id' END")
+            "THEN 'contact_id: missing, and no email to use as the id' END",
+        )
         if "email" in present:
             add(CONTACTS.column("email"), EMAIL, EMAIL_ERROR)
     elif spec.name in ("events", "consents", "deals"):
@@ -306,11 +317,17 @@ def plan_file(
             contact = "NULL"
         if spec.name == "events":
             anon = typed("anonymous_id", FieldType.STRING)[0] if "anonymous_id" in present else "NULL"
-            add(Column("contact_id", FieldType.STRING, ""), contact,
-                f"CASE WHEN {contact} IS NULL AND {anon} IS NULL THEN 'contact_id: missing (and no anonymous_id)' END")
+            add(
+                Column("contact_id", FieldType.STRING, ""),
+                contact,
+                f"CASE WHEN {contact} IS NULL AND {anon} IS NULL THEN 'contact_id: missing (and no anonymous_id)' END",
+            )
         elif spec.name == "consents":
-            add(Column("contact_id", FieldType.STRING, ""), contact,
-                f"CASE WHEN {contact} IS NULL THEN 'contact_id: missing' END")
+            add(
+                Column("contact_id", FieldType.STRING, ""),
+                contact,
+                f"CASE WHEN {contact} IS NULL THEN 'contact_id: missing' END",
+            )
         else:
             add(Column("contact_id", FieldType.STRING, ""), contact)
     if "company_id" in spec.refs and "company_id" in present:
@@ -351,7 +368,9 @@ def plan_file(
         if required not in present:
             raise LoadError(f"{source}: a {spec.name} file needs a '{required}' column (columns: {', '.join(present)})")
         position = [c.name for c in columns].index(required)
-        reasons.append(f"CASE WHEN ({select[position]}) IS NULL AND {ident(required)} IS NULL THEN {lit(required + ': missing')} END")
+        reasons.append(
+            f"CASE WHEN ({select[position]}) IS NULL AND {ident(required)} IS NULL THEN {lit(required + ': missing')} END"
+        )
 
     if spec.name == "events":
         props = _properties_expression(batch, extras, present)
@@ -368,8 +387,10 @@ def plan_file(
             for col, expr in zip(columns, select, strict=True)
         )
         # CASE, not COALESCE: the hash is computed only for rows without an id
-        add(EVENTS.column("event_id"),
-            f"CASE WHEN {given} IS NOT NULL THEN {given} ELSE 'h' || md5(concat_ws('\u241f', {content})) END")
+        add(
+            EVENTS.column("event_id"),
+            f"CASE WHEN {given} IS NOT NULL THEN {given} ELSE 'h' || md5(concat_ws('\u241f', {content})) END",
+        )
         # anonymous_id, if absent, keeps the staged shape fixed
         if "anonymous_id" not in [c.name for c in columns]:
             add(EVENTS.column("anonymous_id"), "CAST(NULL AS VARCHAR)")
