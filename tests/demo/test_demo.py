@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -21,25 +22,35 @@ from segmint.demo import ENTITIES, DemoConfig, DemoData, generate, write_files
 from segmint.demo.catalog import ROLES
 from segmint.model.tables import DEAL_STATUSES, LIFECYCLE_STAGES
 
+
+def words(text: str) -> list[str]:
+    """The space-separated words of ``text``."""
+    return text.split()
+
+
 # DATA.md's canonical event names.
-CANONICAL_EVENTS = {
-    "email_sent", "email_delivered", "email_open", "email_click", "email_bounce", "email_unsubscribe",
-    "email_spam_report", "page_view", "form_submit", "content_download", "search", "cart_add", "purchase",
-    "support_ticket", "sales_activity",
-}
+CANONICAL_EVENTS = set(
+    words(
+        "email_sent email_delivered email_open email_click email_bounce email_unsubscribe email_spam_report page_view "
+        "form_submit content_download search cart_add purchase support_ticket sales_activity"
+    )
+)
 # DATA.md's import columns of each entity.
 IMPORT_COLUMNS = {
-    "companies": ["company_id", "name", "domain", "industry", "sub_industry", "employees", "annual_revenue", "country",
-                  "region", "sales_region", "owner", "created_at"],
-    "contacts": ["contact_id", "email", "first_name", "last_name", "phone", "job_title", "role", "seniority",
-                 "company_id", "country", "region", "city", "language", "source", "lifecycle_stage", "owner",
-                 "is_partner", "created_at"],
-    "deals": ["deal_id", "contact_id", "company_id", "stage", "status", "amount", "currency", "owner", "created_at",
-              "closed_at"],
-    "consents": ["contact_id", "channel", "purpose", "status", "ts", "source"],
-    "events": ["event_id", "contact_id", "event", "ts", "campaign_id", "url", "link_url", "referrer", "utm_source",
-               "utm_medium", "utm_campaign", "topic", "bounce_type", "machine_open", "amount", "price", "currency",
-               "order_id", "product_id", "category", "query", "properties"],
+    "companies": words(
+        "company_id name domain industry sub_industry employees annual_revenue country region sales_region "
+        "owner created_at"
+    ),
+    "contacts": words(
+        "contact_id email first_name last_name phone job_title role seniority company_id country region city "
+        "language source lifecycle_stage owner is_partner created_at"
+    ),
+    "deals": words("deal_id contact_id company_id stage status amount currency owner created_at closed_at"),
+    "consents": words("contact_id channel purpose status ts source"),
+    "events": words(
+        "event_id contact_id event ts campaign_id url link_url referrer utm_source utm_medium utm_campaign topic "
+        "bounce_type machine_open amount price currency order_id product_id category query properties"
+    ),
 }
 # DATA.md: an empty CSV cell is an unset value.
 NULL_CELLS = pcsv.ConvertOptions(strings_can_be_null=True)
@@ -69,13 +80,13 @@ def db(tables: dict[str, pa.Table]) -> Iterator[duckdb.DuckDBPyConnection]:
     con.close()
 
 
-def one(con: duckdb.DuckDBPyConnection, sql: str) -> object:
+def one(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
     row = con.execute(sql).fetchone()
     assert row is not None
     return row[0]
 
 
-def column_set(con: duckdb.DuckDBPyConnection, sql: str) -> set[object]:
+def column_set(con: duckdb.DuckDBPyConnection, sql: str) -> set[Any]:
     return {row[0] for row in con.execute(sql).fetchall()}
 
 
@@ -113,8 +124,10 @@ def test_batches_use_the_data_md_import_columns(tables: dict[str, pa.Table]) -> 
     for entity, expected in IMPORT_COLUMNS.items():
         names = tables[entity].column_names
         assert names[: len(expected)] == expected, entity
-    assert tables["contacts"].column_names[len(IMPORT_COLUMNS["contacts"]):] == ["customer_number",
-                                                                                "newsletter_frequency"]
+    assert tables["contacts"].column_names[len(IMPORT_COLUMNS["contacts"]) :] == [
+        "customer_number",
+        "newsletter_frequency",
+    ]
     for entity in ENTITIES:
         for field in tables[entity].schema:
             if pa.types.is_timestamp(field.type):
@@ -172,15 +185,21 @@ def test_contacts_have_roles_seniorities_languages_and_partners(db: duckdb.DuckD
     roles = column_set(db, "select role from contacts")
     assert {"cfo", "it_manager", "purchaser", "engineer", "ceo", "production_manager"} <= roles
     assert column_set(db, "select seniority from contacts where seniority is not null") == {
-        "c_level", "manager", "individual"}
+        "c_level",
+        "manager",
+        "individual",
+    }
     assert column_set(db, "select language from contacts") == {"sv", "fi", "en"}
     assert one(db, "select count(*) from contacts where is_partner") > 0
     assert one(db, "select count(*) from contacts where not is_partner") > 0
 
 
 def test_contacts_job_titles_match_role_and_language(tables: dict[str, pa.Table]) -> None:
-    titles = {(role, lang): set(ROLES[i][2][j]) for i, role in enumerate(r[0] for r in ROLES)
-              for j, lang in enumerate(("sv", "fi", "en"))}
+    titles = {
+        (role, lang): set(ROLES[i][2][j])
+        for i, role in enumerate(r[0] for r in ROLES)
+        for j, lang in enumerate(("sv", "fi", "en"))
+    }
     rows = tables["contacts"].select(["job_title", "role", "language"]).to_pylist()
     with_title = [r for r in rows if r["job_title"] is not None]
     assert len(with_title) > len(rows) / 2
@@ -189,8 +208,11 @@ def test_contacts_job_titles_match_role_and_language(tables: dict[str, pa.Table]
 
 
 def test_contacts_emails_use_the_company_domain_or_free_mail(db: duckdb.DuckDBPyConnection) -> None:
-    mismatched = one(db, """select count(*) from contacts c join companies k using (company_id)
-                            where split_part(c.email, '@', 2) <> k.domain""")
+    mismatched = one(
+        db,
+        """select count(*) from contacts c join companies k using (company_id)
+                            where split_part(c.email, '@', 2) <> k.domain""",
+    )
     assert mismatched == 0
     free = column_set(db, "select split_part(email, '@', 2) from contacts where company_id is null")
     assert free <= {"gmail.com", "hotmail.com", "outlook.com", "yahoo.com", "luukku.com", "icloud.com"}
@@ -263,16 +285,25 @@ def test_events_properties_are_json_objects(tables: dict[str, pa.Table]) -> None
 
 
 def test_email_opens_include_machine_and_human_opens(db: duckdb.DuckDBPyConnection) -> None:
-    opens = dict(db.execute("select machine_open, count(*) from events where event = 'email_open' group by 1").fetchall())
-    assert opens.get(True, 0) > 0 and opens.get(False, 0) > 0
+    opens = dict(
+        db.execute("select machine_open, count(*) from events where event = 'email_open' group by 1").fetchall()
+    )
+    assert opens.get(True, 0) > 0
+    assert opens.get(False, 0) > 0
     assert None not in opens
     assert one(db, "select count(*) from events where event <> 'email_open' and machine_open is not null") == 0
-    agents = column_set(db, """select json_extract_string(properties, '$.user_agent') from events
-                               where event = 'email_open' and machine_open""")
+    agents = column_set(
+        db,
+        """select json_extract_string(properties, '$.user_agent') from events
+                               where event = 'email_open' and machine_open""",
+    )
     assert None not in agents
     # the false positive: contacts who only ever "opened" through a proxy
-    proxy_only = one(db, """select count(*) from (select contact_id from events where event in ('email_open', 'email_click')
-                            group by 1 having bool_and(coalesce(machine_open, false)))""")
+    proxy_only = one(
+        db,
+        """select count(*) from (select contact_id from events where event in ('email_open', 'email_click')
+                            group by 1 having bool_and(coalesce(machine_open, false)))""",
+    )
     assert proxy_only > 0
 
 
@@ -280,17 +311,21 @@ def test_email_bounces_hard_soft_and_repeated_soft(db: duckdb.DuckDBPyConnection
     kinds = column_set(db, "select bounce_type from events where event = 'email_bounce'")
     assert kinds == {"hard", "soft"}
     # nothing is sent after a hard bounce
-    after = one(db, """select count(*) from events s join (select contact_id, min(ts) t from events
+    after = one(
+        db,
+        """select count(*) from events s join (select contact_id, min(ts) t from events
                        where bounce_type = 'hard' group by 1) h using (contact_id)
-                       where s.event = 'email_sent' and s.ts > h.t""")
+                       where s.event = 'email_sent' and s.ts > h.t""",
+    )
     assert after == 0
     # some contacts soft-bounce four or more times in a row
     rows = db.execute("""select s.contact_id, list(b.campaign_id is not null order by s.ts) from events s
                      left join events b on b.event = 'email_bounce' and b.bounce_type = 'soft'
                           and b.contact_id = s.contact_id and b.campaign_id = s.campaign_id
                      where s.event = 'email_sent' group by 1""").fetchall()
-    longest = [max((len(run) for run in "".join("x" if b else "." for b in flags).split(".")), default=0)
-               for _, flags in rows]
+    longest = [
+        max((len(run) for run in "".join("x" if b else "." for b in flags).split(".")), default=0) for _, flags in rows
+    ]
     assert sum(n >= 4 for n in longest) >= 3
 
 
@@ -301,7 +336,9 @@ def test_email_flow_is_consistent(db: duckdb.DuckDBPyConnection) -> None:
     assert sent == delivered + bounced
     assert one(db, """select count(*) from events where event like 'email_%' and campaign_id is null""") == 0
     assert one(db, "select count(*) from events where event = 'email_sent' and properties->>'subject' is null") == 0
-    newsletters = column_set(db, "select campaign_id from events where event = 'email_sent' and campaign_id like 'nl-%'")
+    newsletters = column_set(
+        db, "select campaign_id from events where event = 'email_sent' and campaign_id like 'nl-%'"
+    )
     assert len(newsletters) >= 24  # monthly over two and a half years
 
 
@@ -309,8 +346,11 @@ def test_clicks_topics_and_landing_pages(db: duckdb.DuckDBPyConnection) -> None:
     topics = column_set(db, "select topic from events where event = 'email_click'")
     assert {"hydraulics", "pneumatics", "electrical", "fishing", "camping", "running"} <= topics
     assert one(db, "select count(*) from events where event = 'email_click' and link_url not like 'https://%'") == 0
-    email_visits = one(db, """select count(*) from events where event = 'page_view'
-                              and utm_source = 'newsletter' and utm_medium = 'email'""")
+    email_visits = one(
+        db,
+        """select count(*) from events where event = 'page_view'
+                              and utm_source = 'newsletter' and utm_medium = 'email'""",
+    )
     assert email_visits == one(db, "select count(*) from events where event = 'email_click'")
 
 
@@ -318,7 +358,9 @@ def test_page_views_urls_and_traffic_sources(db: duckdb.DuckDBPyConnection) -> N
     urls = column_set(db, "select url from events where event = 'page_view'")
     for prefix in ("/pricing", "/service", "/blog/", "/products/hydraulics/", "/products/pneumatics/", "/shop/"):
         assert any(u.startswith(prefix) for u in urls), prefix
-    sources = set(db.execute("select distinct utm_source, utm_medium from events where utm_source is not null").fetchall())
+    sources = set(
+        db.execute("select distinct utm_source, utm_medium from events where utm_source is not null").fetchall()
+    )
     assert {("google", "cpc"), ("linkedin", "social"), ("newsletter", "email")} <= sources
     assert one(db, "select count(*) from events where event = 'page_view' and properties->>'title' is null") == 0
 
@@ -327,21 +369,33 @@ def test_other_web_events_carry_their_properties(db: duckdb.DuckDBPyConnection) 
     forms = column_set(db, "select properties->>'form_id' from events where event = 'form_submit'")
     assert {"demo_request", "contact_form"} <= forms
     assert one(db, "select count(*) from events where event = 'form_submit' and url is null") == 0
-    assert one(db, """select count(*) from events where event = 'content_download'
-                      and (topic is null or properties->>'asset' is null)""") == 0
+    assert (
+        one(
+            db,
+            """select count(*) from events where event = 'content_download'
+                      and (topic is null or properties->>'asset' is null)""",
+        )
+        == 0
+    )
     assert one(db, "select count(*) from events where event = 'search' and query is null") == 0
 
 
 def test_shop_purchases_follow_carts(db: duckdb.DuckDBPyConnection) -> None:
     categories = column_set(db, "select category from events where event in ('cart_add', 'purchase')")
     assert categories == {"fishing", "camping", "running"}
-    bad = one(db, """select count(*) from events where event = 'purchase' and (order_id is null or amount <= 0
-                     or currency <> 'EUR' or product_id is null)""")
+    bad = one(
+        db,
+        """select count(*) from events where event = 'purchase' and (order_id is null or amount <= 0
+                     or currency <> 'EUR' or product_id is null)""",
+    )
     assert bad == 0
     assert one(db, "select count(distinct order_id) = count(*) from events where event = 'purchase'")
-    unmatched = one(db, """select count(*) from events p where p.event = 'purchase' and not exists (
+    unmatched = one(
+        db,
+        """select count(*) from events p where p.event = 'purchase' and not exists (
                            select 1 from events c where c.event = 'cart_add' and c.contact_id = p.contact_id
-                           and c.product_id = p.product_id and c.ts <= p.ts)""")
+                           and c.product_id = p.product_id and c.ts <= p.ts)""",
+    )
     assert unmatched == 0
     carts, purchases = (one(db, f"select count(*) from events where event = '{e}'") for e in ("cart_add", "purchase"))
     assert purchases < carts  # abandoned carts exist
@@ -360,14 +414,16 @@ def test_service_and_sales_events(db: duckdb.DuckDBPyConnection) -> None:
 
 def test_engagement_tiers_all_occur(db: duckdb.DuckDBPyConnection, config: DemoConfig) -> None:
     end = config.end.strftime("%Y-%m-%d %H:%M:%S")
-    tiers = dict(db.execute(f"""
+    tiers = dict(
+        db.execute(f"""
         with last as (select contact_id, max(ts) filter (where event in ('email_click', 'page_view', 'form_submit')
                       or (event = 'email_open' and not machine_open)) as t from events group by 1)
         select case when t is null then 'never'
                     when t > timestamptz '{end}+00' - interval 30 day then 'active'
                     when t > timestamptz '{end}+00' - interval 90 day then 'lapsing'
                     else 'dormant' end, count(*)
-        from contacts left join last using (contact_id) group by 1""").fetchall())
+        from contacts left join last using (contact_id) group by 1""").fetchall()
+    )
     assert set(tiers) == {"active", "lapsing", "dormant", "never"}
     assert min(tiers.values()) >= 100
 
@@ -377,14 +433,21 @@ def test_engagement_tiers_all_occur(db: duckdb.DuckDBPyConnection, config: DemoC
 
 def test_deals_status_matches_stage_and_dates(db: duckdb.DuckDBPyConnection, config: DemoConfig) -> None:
     pairs = set(db.execute("select stage, status from deals").fetchall())
-    assert pairs == {("qualification", "open"), ("proposal", "open"), ("negotiation", "open"),
-                     ("closed_won", "won"), ("closed_lost", "lost")}
+    assert pairs == {
+        ("qualification", "open"),
+        ("proposal", "open"),
+        ("negotiation", "open"),
+        ("closed_won", "won"),
+        ("closed_lost", "lost"),
+    }
     assert column_set(db, "select status from deals") == set(DEAL_STATUSES)
     assert one(db, "select count(*) from deals where (status = 'open') <> (closed_at is null)") == 0
     assert one(db, "select count(*) from deals where closed_at < created_at") == 0
     assert one(db, f"select count(*) from deals where closed_at > timestamptz '{config.end.isoformat()}'") == 0
     assert one(db, "select count(distinct deal_id) = count(*) from deals")
-    mismatched = one(db, "select count(*) from deals d join contacts c using (contact_id) where d.company_id <> c.company_id")
+    mismatched = one(
+        db, "select count(*) from deals d join contacts c using (contact_id) where d.company_id <> c.company_id"
+    )
     assert mismatched == 0
 
 
@@ -393,18 +456,27 @@ def test_customers_and_former_customers_differ_in_recency(db: duckdb.DuckDBPyCon
     year_ago = config.end - timedelta(days=365)
     recent = sum(t > year_ago for _, t in last_won)
     long_ago = sum(t < year_ago for _, t in last_won)
-    assert recent > 100 and long_ago > 100
+    assert recent > 100
+    assert long_ago > 100
 
 
 def test_consents_revocations_match_unsubscribes(db: duckdb.DuckDBPyConnection) -> None:
     assert column_set(db, "select status from consents") == {"granted", "revoked"}
-    revoked = set(db.execute("select contact_id, ts from consents where channel = 'email' and status = 'revoked'").fetchall())
-    quit_ = set(db.execute("""select contact_id, ts from events
-                          where event in ('email_unsubscribe', 'email_spam_report')""").fetchall())
-    assert revoked and revoked == quit_
+    revoked = set(
+        db.execute("select contact_id, ts from consents where channel = 'email' and status = 'revoked'").fetchall()
+    )
+    quit_ = set(
+        db.execute("""select contact_id, ts from events
+                          where event in ('email_unsubscribe', 'email_spam_report')""").fetchall()
+    )
+    assert revoked
+    assert revoked == quit_
     # no marketing email after the revocation
-    after = one(db, """select count(*) from events e join consents c using (contact_id)
-                       where c.channel = 'email' and c.status = 'revoked' and e.event = 'email_sent' and e.ts > c.ts""")
+    after = one(
+        db,
+        """select count(*) from events e join consents c using (contact_id)
+                       where c.channel = 'email' and c.status = 'revoked' and e.event = 'email_sent' and e.ts > c.ts""",
+    )
     assert after == 0
     assert column_set(db, "select channel from consents") == {"email", "sms", "phone"}
 
@@ -412,12 +484,17 @@ def test_consents_revocations_match_unsubscribes(db: duckdb.DuckDBPyConnection) 
 # ---- files and scale --------------------------------------------------------------------
 
 
-def test_write_files_writes_readable_csv_and_parquet(tables: dict[str, pa.Table], config: DemoConfig,
-                                                    tmp_path: Path) -> None:
+def test_write_files_writes_readable_csv_and_parquet(
+    tables: dict[str, pa.Table], config: DemoConfig, tmp_path: Path
+) -> None:
     paths = write_files(generate(config), tmp_path)
     assert {e: [p.name for p in ps] for e, ps in paths.items()} == {
-        "companies": ["companies.csv"], "contacts": ["contacts.csv"], "deals": ["deals.csv"],
-        "consents": ["consents.csv"], "events": ["events.parquet"]}
+        "companies": ["companies.csv"],
+        "contacts": ["contacts.csv"],
+        "deals": ["deals.csv"],
+        "consents": ["consents.csv"],
+        "events": ["events.parquet"],
+    }
     for entity in ("companies", "contacts", "deals", "consents"):
         read = pcsv.read_csv(paths[entity][0], convert_options=NULL_CELLS)
         assert read.num_rows == tables[entity].num_rows, entity
@@ -429,8 +506,9 @@ def test_write_files_writes_readable_csv_and_parquet(tables: dict[str, pa.Table]
     assert events.schema.equals(tables["events"].schema)
 
 
-def test_write_files_splits_large_events_into_parts_and_writes_jsonl(tables: dict[str, pa.Table], tmp_path: Path,
-                                                                     config: DemoConfig) -> None:
+def test_write_files_splits_large_events_into_parts_and_writes_jsonl(
+    tables: dict[str, pa.Table], tmp_path: Path, config: DemoConfig
+) -> None:
     (tmp_path / "events.parquet").write_bytes(b"stale")
     paths = write_files(generate(config), tmp_path, {"contacts": "jsonl"}, part_rows=100_000)
     parts = paths["events"]
