@@ -44,6 +44,10 @@ def demo(
             for entity in LOAD_ORDER:
                 summaries.append(load_tables(store, entity, getattr(data, entity)(), source=f"demo-{entity}"))
         result = store_stats(store)
+        busiest = store.engine.scalar(
+            "SELECT c.contact_id FROM contacts c JOIN events e ON e.contact_key = c.contact_key "
+            "WHERE e.event = 'purchase' GROUP BY c.contact_id ORDER BY COUNT(*) DESC, c.contact_id LIMIT 1"
+        )
     table = Table(title="demo loaded", title_justify="left")
     for col in ("entity", "rows", "loaded", "updated", "unchanged", "rejected"):
         table.add_column(col, justify="left" if col == "entity" else "right")
@@ -53,7 +57,9 @@ def demo(
         )
     console.print(table)
     print_stats(result)
-    console.print(f"\nnext: segmint contacts show <id> --db {store.url}")
+    where = f" --db {db}" if db else ""
+    if busiest:
+        console.print(f"\nnext: segmint contacts show {busiest}{where}   (the demo's most frequent buyer)")
 
 
 def register(app: typer.Typer) -> None:
