@@ -121,6 +121,10 @@ class Engine(ABC):
     def load_arrow(self, table: str, data: pa.Table) -> None:
         """Append an Arrow table to ``table``, columns matched by name."""
 
+    def delete_where(self, table: str, condition: str) -> None:
+        """Delete the rows of ``table`` for which ``condition`` (SQL built from literals) holds."""
+        self.run(f"DELETE FROM {self.quote(table)} WHERE {condition}")
+
     def insert_select(self, table: str, columns: Sequence[str], select: str) -> None:
         """``INSERT INTO table (columns) <select>``."""
         cols = ", ".join(self.quote(c) for c in columns)

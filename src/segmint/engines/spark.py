@@ -482,13 +482,22 @@ class SparkEngine(Engine):
             f"SELECT {', '.join(f'{merged_value(c)} AS {q(c)}' for c in stored)} "
             f"FROM {t} AS t LEFT JOIN {s} AS s ON t.{q(id_col)} = s.{q(id_col)}"
         )
+        self._rewrite(table.name, f"{merged_select} UNION ALL {new_select}")
+
+    def _rewrite(self, table: str, select: str) -> None:
+        """Replace a table's rows with ``select`` (which may read the table) through a side table."""
+        q = self.quote
         side = f"segmint_merge_{uuid.uuid4().hex[:12]}"
         path = f"{self.location}/{TEMP_DIR}/{uuid.uuid4().hex}"
         self._add_temporary(side, path)
-        self.run(
-            f"CREATE TABLE {q(side)} USING parquet LOCATION {_literal(path)} AS {merged_select} UNION ALL {new_select}"
-        )
+        self.run(f"CREATE TABLE {q(side)} USING parquet LOCATION {_literal(path)} AS {select}")
         try:
-            self.run(f"INSERT OVERWRITE TABLE {t} SELECT * FROM {q(side)}")
+            self.run(f"INSERT OVERWRITE TABLE {q(table)} SELECT * FROM {q(side)}")
         finally:
             self.drop_table(side)
+
+    def delete_where(self, table: str, condition: str) -> None:
+        """No DELETE on parquet tables: keep the other rows by rewriting the table."""
+        if not self.scalar(f"SELECT COUNT(*) FROM {self.quote(table)} WHERE {condition}"):
+            return
+        self._rewrite(table, f"SELECT * FROM {self.quote(table)} WHERE NOT COALESCE({condition}, FALSE)")

@@ -226,6 +226,74 @@ MIGRATIONS = Table(
     ),
 )
 
+SEGMENTS = Table(
+    name="segments",
+    entity="meta",
+    id_column="name",
+    description="Segment definitions, as applied (SEGMENTS.md documents, stored as JSON).",
+    columns=(
+        Column("name", S, "The segment's unique name."),
+        Column("entity", S, "contact or company."),
+        Column("kind", S, "dynamic or static."),
+        Column("title", S, "Free-text title."),
+        Column("definition", S, "The whole definition as JSON."),
+        Column("created_at", T, "When it was first applied."),
+        Column("updated_at", T, "When it was last changed."),
+    ),
+)
+
+STATIC_MEMBERS = Table(
+    name="segment_static_members",
+    entity="meta",
+    description="Members of static segments: changed only by apply, add, remove and snapshot.",
+    columns=(
+        Column("segment", S, "Segment name."),
+        Column("member_key", INT, "Key of the contact or company."),
+        Column("added_at", T, "When it was added."),
+    ),
+)
+
+SEGMENT_MEMBERS = Table(
+    name="segment_members",
+    entity="meta",
+    description="Members of each segment as of its last refresh.",
+    columns=(
+        Column("segment", S, "Segment name."),
+        Column("member_key", INT, "Key of the contact or company."),
+        Column("since", T, "The as_of of the refresh at which it entered."),
+    ),
+)
+
+SEGMENT_CHANGES = Table(
+    name="segment_changes",
+    entity="meta",
+    description="Who entered and left each segment, and at which refresh.",
+    columns=(
+        Column("segment", S, "Segment name."),
+        Column("member_key", INT, "Key of the contact or company."),
+        Column("change", S, "enter or exit."),
+        Column("at", T, "The as_of of the refresh that saw it."),
+        Column("refresh_id", INT, "The refresh that saw it."),
+    ),
+)
+
+SEGMENT_REFRESHES = Table(
+    name="segment_refreshes",
+    entity="meta",
+    description="One row per segment per refresh: its size and how many entered and left.",
+    columns=(
+        Column("refresh_id", INT, "Refresh number, rising."),
+        Column("segment", S, "Segment name."),
+        Column("as_of", T, "The instant the segment was evaluated at."),
+        Column("ran_at", T, "When the refresh ran."),
+        Column("size", INT, "Members after the refresh."),
+        Column("entered", INT, "Members who entered."),
+        Column("exited", INT, "Members who left."),
+    ),
+)
+
+SEGMENT_TABLES: tuple[Table, ...] = (SEGMENTS, STATIC_MEMBERS, SEGMENT_MEMBERS, SEGMENT_CHANGES, SEGMENT_REFRESHES)
+
 DATA_TABLES: tuple[Table, ...] = (CONTACTS, COMPANIES, EVENTS, DEALS, CONSENTS)
 ENTITY_TABLES: dict[str, Table] = {
     "contacts": CONTACTS,

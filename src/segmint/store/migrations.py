@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from segmint.engines.base import Engine
 from segmint.errors import StoreError
-from segmint.model.tables import DATA_TABLES, FIELDS, MIGRATIONS
+from segmint.model.tables import DATA_TABLES, FIELDS, MIGRATIONS, SEGMENT_TABLES
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,16 @@ def _create_data_model(engine: Engine) -> None:
         engine.create_table(table)
 
 
+def _create_segment_tables(engine: Engine) -> None:
+    for table in SEGMENT_TABLES:
+        engine.create_table(table)
+
+
 MIGRATIONS_LIST: tuple[Migration, ...] = (
     Migration(
         1, "create the DATA.md model: contacts, companies, events, deals, consents, custom fields", _create_data_model
     ),
+    Migration(2, "segments: definitions, static members, membership, entries and exits, refreshes", _create_segment_tables),
 )
 
 SCHEMA_VERSION = MIGRATIONS_LIST[-1].version
