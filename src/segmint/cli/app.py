@@ -11,7 +11,7 @@ from __future__ import annotations
 import typer
 
 from segmint import __version__
-from segmint.cli import contacts, data, demo
+from segmint.cli import contacts, data, demo, segment
 from segmint.cli.common import SegmintTyper
 
 app = SegmintTyper(
@@ -42,6 +42,7 @@ def _root(
 data.register(app)
 demo.register(app)
 app.add_typer(contacts.app, name="contacts")
+segment.register(app)
 
 
 def main() -> None:

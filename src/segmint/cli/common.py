@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -43,6 +44,9 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(exc.exit_code) from exc
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
+        except BrokenPipeError:  # `segmint … | head` closed the pipe: not an error
+            sys.stderr.close()
+            raise typer.Exit(0) from None
         except Exception as exc:  # a bug: one line, the traceback only for SEGMINT_DEBUG
             if os.environ.get("SEGMINT_DEBUG"):
                 raise

@@ -35,6 +35,17 @@ def show(
     for c in profile["consents"]:
         consent.add_row(c["channel"], c["purpose"] or "", c["status"], _text(c["ts"]), c["source"] or "")
     console.print(consent if profile["consents"] else "consents: none recorded")
+    segments = Table(title="segments", title_justify="left")
+    for col in ("segment", "since", "history"):
+        segments.add_column(col)
+    history: dict[str, list[str]] = {}
+    for change in profile["segments"]["changes"]:
+        history.setdefault(change["segment"], []).append(f"{change['change']} {_text(change['at'])[:10]}")
+    current = {s["segment"]: s["since"] for s in profile["segments"]["current"]}
+    for name in sorted(set(current) | set(history)):
+        since = _text(current[name])[:19] if name in current else "(left)"
+        segments.add_row(name, since, ", ".join(history.get(name, [])))
+    console.print(segments if (current or history) else "segments: none (run segmint refresh after applying segments)")
     latest = Table(
         title=f"latest events ({len(profile['latest_events'])} of {profile['event_count']:,})", title_justify="left"
     )

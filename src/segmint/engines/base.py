@@ -47,7 +47,7 @@ class Engine(ABC):
 
     # ---- queries -------------------------------------------------------------
 
-    def sql(self, expression: exp.Expression | str) -> str:
+    def sql(self, expression: exp.Expr | str) -> str:
         """The SQL text of an expression in this engine's dialect."""
         if isinstance(expression, str):
             return expression
@@ -58,14 +58,14 @@ class Engine(ABC):
         return exp.to_identifier(identifier, quoted=True).sql(dialect=self.dialect)
 
     @abstractmethod
-    def query(self, sql: exp.Expression | str) -> pa.Table:
+    def query(self, sql: exp.Expr | str) -> pa.Table:
         """Run a query and return its rows as Arrow."""
 
     @abstractmethod
-    def run(self, sql: exp.Expression | str) -> None:
+    def run(self, sql: exp.Expr | str) -> None:
         """Run a statement that returns nothing."""
 
-    def scalar(self, sql: exp.Expression | str) -> Any:
+    def scalar(self, sql: exp.Expr | str) -> Any:
         """The first value of the first row, or ``None``."""
         table = self.query(sql)
         if table.num_rows == 0:

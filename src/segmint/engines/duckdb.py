@@ -67,13 +67,13 @@ class DuckDBEngine(Engine):
             threads=settings.threads,
         )
 
-    def query(self, sql: exp.Expression | str) -> pa.Table:
+    def query(self, sql: exp.Expr | str) -> pa.Table:
         relation = self.con.sql(self.sql(sql))
         if relation is None:  # a statement, not a query
             return pa.table({})
         return relation.to_arrow_table()
 
-    def run(self, sql: exp.Expression | str) -> None:
+    def run(self, sql: exp.Expr | str) -> None:
         self.con.execute(self.sql(sql))
 
     def close(self) -> None:

@@ -154,7 +154,7 @@ class PostgresEngine(Engine):
 
     # ---- queries -------------------------------------------------------------------
 
-    def query(self, sql: exp.Expression | str) -> pa.Table:
+    def query(self, sql: exp.Expr | str) -> pa.Table:
         with self.con.cursor() as cur:
             cur.execute(self.sql(sql))
             if cur.description is None:  # a statement, not a query
@@ -167,7 +167,7 @@ class PostgresEngine(Engine):
                 arrays.append(pa.array(values, type=kind) if kind is not None else pa.array(values))
             return pa.table(arrays, names=[c.name for c in cur.description])
 
-    def run(self, sql: exp.Expression | str) -> None:
+    def run(self, sql: exp.Expr | str) -> None:
         self.con.execute(self.sql(sql))
 
     @contextmanager

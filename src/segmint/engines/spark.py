@@ -243,13 +243,13 @@ class SparkEngine(Engine):
 
     # ---- queries -------------------------------------------------------------------
 
-    def query(self, sql: exp.Expression | str) -> pa.Table:
+    def query(self, sql: exp.Expr | str) -> pa.Table:
         table = self.spark.sql(self.sql(sql)).toArrow()
         # Plain nullable fields, without Spark's field metadata.
         schema = pa.schema([pa.field(f.name, f.type) for f in table.schema])
         return table.cast(schema) if schema != table.schema else table
 
-    def run(self, sql: exp.Expression | str) -> None:
+    def run(self, sql: exp.Expr | str) -> None:
         self.spark.sql(self.sql(sql))
 
     @contextmanager

@@ -39,7 +39,9 @@ MIGRATIONS_LIST: tuple[Migration, ...] = (
     Migration(
         1, "create the DATA.md model: contacts, companies, events, deals, consents, custom fields", _create_data_model
     ),
-    Migration(2, "segments: definitions, static members, membership, entries and exits, refreshes", _create_segment_tables),
+    Migration(
+        2, "segments: definitions, static members, membership, entries and exits, refreshes", _create_segment_tables
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS_LIST[-1].version

@@ -13,7 +13,7 @@ from segmint.store.store import Store
 _HIDDEN = {"contact_key", "company_key", "updated_at"}
 
 
-def _where_id(column: str, value: str) -> exp.Expression:
+def _where_id(column: str, value: str) -> exp.Expr:
     return exp.column(column).eq(exp.Literal.string(value))
 
 
@@ -62,6 +62,8 @@ def contact_profile(store: Store, contact: str, *, events: int = 20) -> dict[str
         .order_by("ts DESC", "event_id")
         .limit(events)
     ).to_pylist()
+    from segmint.segments.refresh import member_segments  # the service layer builds on the store
+
     profile = {k: v for k, v in row.items() if k not in _HIDDEN}
     profile["company_id"] = company["company_id"] if company else None
     return {
@@ -71,4 +73,5 @@ def contact_profile(store: Store, contact: str, *, events: int = 20) -> dict[str
         "consent_history": consents,
         "event_count": int(total or 0),
         "latest_events": [{k: v for k, v in e.items() if v is not None} for e in latest],
+        "segments": member_segments(store, key),
     }

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -12,10 +15,15 @@ from segmint.engines import engine_class
 from segmint.engines.base import Engine
 from segmint.errors import StoreError
 from segmint.model.fields import ENTITY_TABLE, CustomField, FieldRegistry, build_registry
-from segmint.model.tables import FIELDS, Column
+from segmint.model.tables import DATA_TABLES, FIELDS, MIGRATIONS, SEGMENT_TABLES, Column
 from segmint.model.types import FieldType
 from segmint.store.migrations import migrate
 from segmint.store.url import parse_store_url
+
+if TYPE_CHECKING:
+    from segmint.segments import ApplyResult, RefreshResult
+
+TABLE_NAMES = {t.name for t in (*DATA_TABLES, *SEGMENT_TABLES, FIELDS, MIGRATIONS)}
 
 
 class Store:
@@ -97,9 +105,45 @@ class Store:
                     f"but the store holds it as {existing.type.value}"
                 )
 
-    # counts ------------------------------------------------------------------
-    def count(self, table: str) -> int:
-        return int(self.engine.scalar(f"SELECT COUNT(*) FROM {self.engine.quote(table)}") or 0)
+    # segments (the service layer, imported late: it builds on the store) -----
+    def apply(self, source: str | Path | Mapping[str, Any]) -> ApplyResult:
+        """Store or update segment definitions: a YAML file, a folder of them, or one document.
+
+        All of them are stored, or none if any is invalid (every problem is reported).
+        """
+        from segmint.dsl import parse_segment
+        from segmint.segments import apply_segments, read_definitions
+
+        if isinstance(source, Mapping):
+            segment = parse_segment(source)
+            return apply_segments(self, {segment.name: segment})
+        return apply_segments(self, read_definitions(source))
+
+    def members(self, segment: str, *, as_of: datetime | None = None) -> list[str]:
+        """The ids of a segment's members at ``as_of`` (default now), sorted; ``segment`` is a name or a file."""
+        from segmint.segments import resolve_segment, segment_members
+
+        table = segment_members(self, resolve_segment(self, segment), as_of=as_of)
+        return [str(v) for v in table.column("member_id").to_pylist()]
+
+    def count(self, table_or_segment: str, *, as_of: datetime | None = None) -> int:
+        """Rows of a store table (``contacts``, ``events``, …) or members of a segment."""
+        if table_or_segment in TABLE_NAMES or self.engine.table_exists(table_or_segment):
+            return int(self.engine.scalar(f"SELECT COUNT(*) FROM {self.engine.quote(table_or_segment)}") or 0)
+        return len(self.members(table_or_segment, as_of=as_of))
+
+    def explain(self, segment: str) -> str:
+        """A segment's definition in plain language."""
+        from segmint.dsl import explain_segment
+        from segmint.segments import resolve_segment
+
+        return explain_segment(resolve_segment(self, segment), self.registry())
+
+    def refresh(self, *, as_of: datetime | None = None) -> list[RefreshResult]:
+        """Re-evaluate every dynamic segment at ``as_of`` and record who entered and left."""
+        from segmint.segments import refresh_segments
+
+        return refresh_segments(self, as_of=as_of)
 
 
 def open_store(url: str | None = None, settings: Settings | None = None) -> Store:

@@ -1,0 +1,459 @@
+"""Segments compiled to SQL: a node tree in, a sqlglot tree out.
+
+The compiler is pure: no connection, no query.  ``as_of`` and every window
+cutoff are computed here in Python and enter the SQL as timestamp literals;
+user values enter as literals of the tree, never as SQL text.  A subclass per
+engine (``compile/postgres.py``, ``compile/spark.py``) overrides only what
+its engine spells differently.
+
+Shape of the query for a contact segment::
+
+    WITH ev AS (                      -- one pass over events for every event condition
+      SELECT e.contact_key AS k,
+             COUNT(CASE WHEN <match 1> THEN 1 END) AS m1,
+             SUM(CASE WHEN <match 2> THEN e.amount END) AS m2, ...
+      FROM events e WHERE e.ts <= <as_of> [AND e.event IN (...)] [AND e.ts >= <earliest cutoff>]
+      GROUP BY e.contact_key)
+    SELECT c.contact_key AS member_key, c.contact_id AS member_id
+    FROM contacts c LEFT JOIN companies co ON ... LEFT JOIN ev ON ev.k = c.contact_key
+    WHERE <the conditions, each a boolean that is never NULL>
+
+Every condition compiles to a boolean that is TRUE or FALSE, never NULL, so
+``not`` is the exact complement over all contacts (SEGMENTS.md) and an unset
+field matches nothing except ``is_not_set`` and the complements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlglot import exp
+
+from segmint.dsl.nodes import (
+    DEFAULT_COUNT,
+    Absolute,
+    AllOf,
+    AnyOf,
+    BetweenAgo,
+    Condition,
+    EventCondition,
+    FieldCondition,
+    Not,
+    Segment,
+    SegmentCondition,
+    Within,
+)
+from segmint.errors import Problem, ValidationError
+from segmint.model.fields import Field, FieldRegistry
+from segmint.model.tables import COMPANIES, CONTACTS, EVENTS
+from segmint.model.types import FieldType
+
+MEMBER_KEY = "member_key"
+MEMBER_ID = "member_id"
+STATIC_MEMBERS = "segment_static_members"
+
+_EVENT_COLUMNS = {c.name: c for c in EVENTS.columns}
+NUMBER_PATTERN = r"^\s*[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?\s*$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+
+def _bool(expression: exp.Expr) -> exp.Expr:
+    """TRUE or FALSE, never NULL."""
+    return exp.func("COALESCE", expression, exp.false())
+
+
+@dataclass
+class _Measure:
+    """One aggregate over the events of a member, computed in the single pass."""
+
+    alias: str
+    expression: exp.Expr
+    label: str = ""
+
+
+@dataclass
+class _EventPass:
+    """The event conditions of one query, gathered into one GROUP BY over events."""
+
+    measures: dict[str, _Measure] = field(default_factory=dict)
+    names: set[str] | None = field(default_factory=set)  # None once some condition takes any event
+    earliest: datetime | None = None
+    unbounded: bool = False
+
+    def measure(self, expression: exp.Expr, dialect: str, label: str = "") -> exp.Column:
+        """The column holding this aggregate (identical aggregates share one column)."""
+        key = expression.sql(dialect)
+        if key not in self.measures:
+            self.measures[key] = _Measure(f"m{len(self.measures) + 1}", expression, label)
+        return exp.column(self.measures[key].alias, table="ev")
+
+
+class SegmentCompiler:
+    """Compile a validated segment for one engine (this base class speaks DuckDB)."""
+
+    dialect: ClassVar[str] = "duckdb"
+    #: field operators: op -> function(compiler, column, value, field type) building the positive test
+    OPS: ClassVar[dict[str, Callable[..., exp.Expr]]] = {}
+
+    def __init__(
+        self, registry: FieldRegistry, segments: Mapping[str, Segment] | None = None, *, as_of: datetime
+    ) -> None:
+        if as_of.tzinfo is None:
+            as_of = as_of.replace(tzinfo=UTC)
+        self.registry = registry
+        self.segments = dict(segments or {})
+        self.as_of = as_of.astimezone(UTC)
+
+    # ---- entry points -----------------------------------------------------------
+
+    def compile(self, segment: Segment, *, keys: Iterable[int] | None = None) -> exp.Select:
+        """``SELECT member_key, member_id`` of the segment's members, ordered by id.
+
+        ``keys`` restricts the evaluation to those members (the path that keeps
+        touched contacts fresh without re-evaluating everyone).
+        """
+        query = self._members(segment, keys=list(keys) if keys is not None else None)
+        return query.order_by(exp.column(MEMBER_ID))
+
+    def event_measures(self, segment: Segment, key: int) -> exp.Select:
+        """The per-member aggregates the segment's event conditions compute, for one member.
+
+        :attr:`measure_labels` then names each column (``matching events``,
+        ``sum(amount)``, ``first matching event``), for explanations.
+        """
+        self._members(segment, keys=[key])
+        return self._event_pass(segment.entity, [key])
+
+    def sql(self, segment: Segment, **kwargs: Any) -> str:
+        return self.compile(segment, **kwargs).sql(dialect=self.dialect, pretty=True)
+
+    # ---- the query --------------------------------------------------------------
+
+    def _main_table(self, entity: str) -> tuple[str, str, str, str]:
+        """(table, alias, key column, id column) of the segment's entity."""
+        if entity == "company":
+            return COMPANIES.name, "co", "company_key", "company_id"
+        return CONTACTS.name, "c", "contact_key", "contact_id"
+
+    def _members(self, segment: Segment, *, keys: list[int] | None = None) -> exp.Select:
+        table, alias, key, ident = self._main_table(segment.entity)
+        self._entity = segment.entity
+        self._alias = alias
+        self._uses_company = False
+        self._events = _EventPass()
+        self._joins: list[tuple[str, exp.Select]] = []
+        if segment.kind == "static":
+            where: exp.Expr = self._static_members(segment.name)
+        else:
+            where = self.visit(segment.root)
+        query = exp.select(
+            exp.column(key, table=alias).as_(MEMBER_KEY), exp.column(ident, table=alias).as_(MEMBER_ID)
+        ).from_(exp.to_table(table).as_(alias))
+        if self._uses_company and segment.entity == "contact":
+            query = query.join(
+                exp.to_table(COMPANIES.name).as_("co"),
+                on=exp.column("company_key", table="co").eq(exp.column("company_key", table="c")),
+                join_type="left",
+            )
+        if self._events.measures:
+            query = query.with_("ev", as_=self._event_pass(segment.entity, keys)).join(
+                exp.to_table("ev"), on=exp.column("k", table="ev").eq(exp.column(key, table=alias)), join_type="left"
+            )
+        for join_alias, members in self._joins:
+            query = query.join(
+                members.subquery(join_alias),
+                on=exp.column(MEMBER_KEY, table=join_alias).eq(exp.column(key, table=alias)),
+                join_type="left",
+            )
+        if keys is not None:
+            where = exp.and_(where, self._key_filter(exp.column(key, table=alias), keys))
+        return query.where(where)
+
+    def _key_filter(self, column: exp.Expr, keys: list[int]) -> exp.Expr:
+        if not keys:
+            return exp.false()
+        return column.isin(*(exp.Literal.number(k) for k in sorted(set(keys))))
+
+    def _event_pass(self, entity: str, keys: list[int] | None) -> exp.Select:
+        events = self._events
+        group_key = exp.column("contact_key", table="e")
+        if entity == "company":
+            group_key = exp.column("company_key", table="ct")
+        query = exp.select(group_key.as_("k"), *(m.expression.as_(m.alias) for m in events.measures.values())).from_(
+            exp.to_table(EVENTS.name).as_("e")
+        )
+        if entity == "company":
+            query = query.join(
+                exp.to_table(CONTACTS.name).as_("ct"),
+                on=exp.column("contact_key", table="ct").eq(exp.column("contact_key", table="e")),
+            )
+        conditions: list[exp.Expr] = [
+            exp.column("ts", table="e") <= self.timestamp(self.as_of),
+            group_key.is_(exp.null()).not_(),
+        ]
+        if events.names is not None and events.names:
+            conditions.append(
+                exp.column("event", table="e").isin(*(exp.Literal.string(n) for n in sorted(events.names)))
+            )
+        if events.earliest is not None and not events.unbounded:
+            # every condition looks back no further than this: let the engine skip older events
+            conditions.append(exp.column("ts", table="e") >= self.timestamp(events.earliest))
+        if keys is not None:
+            conditions.append(self._key_filter(group_key, keys))
+        return query.where(exp.and_(*conditions)).group_by(group_key)
+
+    @property
+    def measure_labels(self) -> dict[str, str]:
+        """Column alias -> what it measures, for the last compiled segment."""
+        return {m.alias: m.label for m in self._events.measures.values()}
+
+    # ---- visitors ---------------------------------------------------------------
+
+    def visit(self, node: Condition) -> exp.Expr:
+        method = getattr(self, f"visit_{type(node).__name__}")
+        result: exp.Expr = method(node)
+        return result
+
+    def visit_AllOf(self, node: AllOf) -> exp.Expr:
+        parts = [self.visit(c) for c in node.conditions]
+        return exp.paren(exp.and_(*parts)) if len(parts) > 1 else parts[0]
+
+    def visit_AnyOf(self, node: AnyOf) -> exp.Expr:
+        parts = [self.visit(c) for c in node.conditions]
+        return exp.paren(exp.or_(*parts)) if len(parts) > 1 else parts[0]
+
+    def visit_Not(self, node: Not) -> exp.Expr:
+        return exp.not_(exp.paren(self.visit(node.condition)))
+
+    def visit_FieldCondition(self, node: FieldCondition) -> exp.Expr:
+        fld = self._field(node)
+        column = self._field_column(fld)
+        return self.field_test(node.op, column, node.value, fld.type)
+
+    def visit_SegmentCondition(self, node: SegmentCondition) -> exp.Expr:
+        other = self.segments.get(node.segment)
+        if other is None:
+            raise ValidationError(
+                f"unknown segment '{node.segment}'", problems=[Problem(node.path, f"unknown segment '{node.segment}'")]
+            )
+        if other.kind == "static":
+            return self._static_members(other.name)
+        nested = type(self)(self.registry, self.segments, as_of=self.as_of)._members(other)
+        return self._member_of(exp.select(exp.column(MEMBER_KEY)).from_(nested.subquery("nested")))
+
+    def _static_members(self, name: str) -> exp.Expr:
+        return self._member_of(
+            exp.select(exp.column(MEMBER_KEY))
+            .from_(STATIC_MEMBERS)
+            .where(exp.column("segment").eq(exp.Literal.string(name)))
+        )
+
+    def _member_of(self, members: exp.Select) -> exp.Expr:
+        """Membership of another member set, as a LEFT JOIN (Spark allows no IN-subquery inside expressions)."""
+        alias = f"s{len(self._joins) + 1}"
+        self._joins.append((alias, members.distinct()))
+        return exp.column(MEMBER_KEY, table=alias).is_(exp.null()).not_()
+
+    def visit_EventCondition(self, node: EventCondition) -> exp.Expr:
+        events = self._events
+        if node.events is None:
+            events.names = None
+        elif events.names is not None:
+            events.names.update(node.events)
+        matches = self._event_match(node)
+        window = self._window(node)
+        lower = window[0] if window else None
+        if node.first_time or lower is None:
+            events.unbounded = True
+        elif events.earliest is None or lower < events.earliest:
+            events.earliest = lower
+        in_window = exp.and_(matches, *self._window_test(exp.column("ts", table="e"), window))
+        tests: list[exp.Expr] = []
+        if node.first_time:
+            first = events.measure(
+                exp.Min(this=exp.case().when(matches, exp.column("ts", table="e"))),
+                self.dialect,
+                "first matching event",
+            )
+            tests.append(_bool(exp.and_(*self._window_test(first, window)) if window else first.is_(exp.null()).not_()))
+        if node.aggregate is not None:
+            agg = node.aggregate
+            value = self._event_value(agg.field, numeric=True)
+            fn = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[agg.fn]
+            measured: exp.Expr = events.measure(
+                fn(this=exp.case().when(in_window, value)), self.dialect, f"{agg.fn}({agg.field})"
+            )
+            if agg.fn == "sum":  # the sum over no events is 0; avg, min and max are unset and match nothing
+                measured = exp.func("COALESCE", measured, exp.Literal.number(0))
+            tests.append(_bool(self.compare(agg.op, measured, exp.Literal.number(agg.value))))
+        else:
+            count = events.measure(
+                exp.Count(this=exp.case().when(in_window, exp.Literal.number(1))), self.dialect, "matching events"
+            )
+            wanted = node.count or DEFAULT_COUNT
+            total = exp.func("COALESCE", count, exp.Literal.number(0))
+            tests.append(_bool(self.compare(wanted.op, total, exp.Literal.number(wanted.value))))
+        return exp.and_(*tests) if len(tests) > 1 else tests[0]
+
+    # ---- events -------------------------------------------------------------------
+
+    def _event_match(self, node: EventCondition) -> exp.Expr:
+        parts: list[exp.Expr] = []
+        if node.events is not None:
+            names = [exp.Literal.string(n) for n in node.events]
+            column = exp.column("event", table="e")
+            parts.append(column.eq(names[0]) if len(names) == 1 else column.isin(*names))
+        for where in node.where:
+            known = _EVENT_COLUMNS.get(where.field)
+            if known is not None and known.type is not FieldType.JSON:
+                parts.append(self.field_test(where.op, exp.column(known.name, table="e"), where.value, known.type))
+            else:
+                parts.append(self.property_test(where))
+        return exp.and_(*parts) if parts else exp.true()
+
+    def _event_value(self, name: str, *, numeric: bool) -> exp.Expr:
+        known = _EVENT_COLUMNS.get(name)
+        if known is not None and known.type is not FieldType.JSON:
+            return exp.column(known.name, table="e")
+        text = self.json_text(exp.column("properties", table="e"), name.split("."))
+        return self.to_number(text) if numeric else text
+
+    def property_test(self, node: FieldCondition) -> exp.Expr:
+        """A test on a JSON property: its type is read off the value the segment compares with."""
+        text = self.json_text(exp.column("properties", table="e"), node.field.split("."))
+        value = node.value
+        sample = value[0] if isinstance(value, tuple | list) and value else value
+        if node.op in ("within_last", "older_than") or isinstance(sample, datetime):
+            return self.field_test(node.op, self.to_timestamp(text), value, FieldType.TIMESTAMP)
+        if isinstance(sample, bool):
+            return self.field_test(
+                node.op, text, str(value).lower() if not isinstance(value, tuple) else value, FieldType.STRING
+            )
+        if isinstance(sample, int | float) and node.op not in ("contains", "not_contains", "starts_with", "ends_with"):
+            return self.field_test(node.op, self.to_number(text), value, FieldType.FLOAT)
+        return self.field_test(node.op, text, value, FieldType.STRING)
+
+    # ---- windows --------------------------------------------------------------------
+
+    def _window(self, node: EventCondition) -> tuple[datetime | None, datetime] | None:
+        """(lower, upper) bounds of the event window, both capped at as_of; None when unbounded."""
+        window = node.window
+        if window is None:
+            return None
+        if isinstance(window, Within):
+            return self.as_of - window.duration, self.as_of
+        if isinstance(window, BetweenAgo):
+            return self.as_of - window.older, self.as_of - window.newer
+        assert isinstance(window, Absolute)
+        upper = min(window.until, self.as_of) if window.until else self.as_of
+        return window.since, upper
+
+    def _window_test(self, ts: exp.Expr, window: tuple[datetime | None, datetime] | None) -> list[exp.Expr]:
+        if window is None:
+            return []
+        lower, upper = window
+        tests: list[exp.Expr] = [ts <= self.timestamp(upper)]
+        if lower is not None:
+            tests.insert(0, ts >= self.timestamp(lower))
+        return tests
+
+    # ---- fields ---------------------------------------------------------------------
+
+    def _field(self, node: FieldCondition) -> Field:
+        return self.registry.get(self._entity, node.field, path=node.path)
+
+    def _field_column(self, fld: Field) -> exp.Expr:
+        if self._entity == "contact" and fld.via == "company":
+            self._uses_company = True
+            return exp.column(fld.column, table="co")
+        return exp.column(fld.column, table=self._alias)
+
+    # ---- literals and operators ---------------------------------------------------------
+
+    def timestamp(self, value: datetime) -> exp.Expr:
+        """A UTC instant as a literal of this engine."""
+        text = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+        return exp.cast(exp.Literal.string(text), exp.DataType.build("timestamptz"))
+
+    def literal(self, value: Any, kind: FieldType) -> exp.Expr:
+        if isinstance(value, bool):
+            return exp.true() if value else exp.false()
+        if isinstance(value, datetime):
+            return self.timestamp(value)
+        if isinstance(value, int | float) and kind is not FieldType.STRING:
+            return exp.Literal.number(value)
+        text = str(value)
+        return exp.Literal.string(text.lower() if kind is FieldType.STRING else text)
+
+    def json_text(self, column: exp.Expr, path: list[str]) -> exp.Expr:
+        """A JSON property as text (``$.a.b``)."""
+        return exp.JSONExtractScalar(
+            this=column,
+            expression=exp.JSONPath(expressions=[exp.JSONPathRoot(), *(exp.JSONPathKey(this=p) for p in path)]),
+        )
+
+    def to_number(self, text: exp.Expr) -> exp.Expr:
+        """Text to a number, NULL when it is not one.
+
+        A regular expression guards the cast instead of TRY_CAST: PostgreSQL has
+        no TRY_CAST and Spark's ANSI mode fails a bad cast, and the pattern reads
+        the same in POSIX, Java and RE2 regular expressions.
+        """
+        return exp.case().when(
+            exp.RegexpLike(this=text, expression=exp.Literal.string(NUMBER_PATTERN)),
+            exp.cast(text, exp.DataType.build("double")),
+        )
+
+    def to_timestamp(self, text: exp.Expr) -> exp.Expr:
+        """Text to a timestamp, NULL unless it starts like an ISO 8601 date."""
+        return exp.case().when(
+            exp.RegexpLike(this=text, expression=exp.Literal.string(DATE_PATTERN)),
+            exp.cast(text, exp.DataType.build("timestamptz")),
+        )
+
+    def compare(self, op: str, left: exp.Expr, right: exp.Expr) -> exp.Expr:
+        cls = {"eq": exp.EQ, "neq": exp.NEQ, "gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE}[op]
+        return cls(this=left, expression=right)
+
+    def field_test(self, op: str, column: exp.Expr, value: Any, kind: FieldType) -> exp.Expr:
+        """The never-NULL test of one field operator (SEGMENTS.md's table and null rules)."""
+        if op in COMPLEMENTS:
+            return exp.not_(self.field_test(COMPLEMENTS[op], column, value, kind))
+        x = exp.Lower(this=column) if kind is FieldType.STRING else column
+        return _bool(OPERATORS[op](self, x, value, kind))
+
+
+# op -> its positive form; the complement is exactly NOT of it, so it matches unset fields (SEGMENTS.md)
+COMPLEMENTS = {"neq": "eq", "not_in": "in", "not_contains": "contains"}
+
+
+def _text(value: Any) -> str:
+    return str(value).lower()
+
+
+# Each operator is one line: how its test is built from the (lower-cased, for text) column and the value.
+OPERATORS: dict[str, Callable[[SegmentCompiler, exp.Expr, Any, FieldType], exp.Expr]] = {
+    "eq": lambda c, x, v, k: x.eq(c.literal(v, k)),
+    "in": lambda c, x, v, k: x.isin(*(c.literal(item, k) for item in v)),
+    "gt": lambda c, x, v, k: x > c.literal(v, k),
+    "gte": lambda c, x, v, k: x >= c.literal(v, k),
+    "lt": lambda c, x, v, k: x < c.literal(v, k),
+    "lte": lambda c, x, v, k: x <= c.literal(v, k),
+    "between": lambda c, x, v, k: exp.Between(this=x, low=c.literal(v[0], k), high=c.literal(v[1], k)),
+    "contains": lambda c, x, v, k: exp.StrPosition(this=x, substr=exp.Literal.string(_text(v))) > exp.Literal.number(0),
+    "starts_with": lambda c, x, v, k: exp.Substring(
+        this=x, start=exp.Literal.number(1), length=exp.Literal.number(len(str(v)))
+    ).eq(exp.Literal.string(_text(v))),
+    "ends_with": lambda c, x, v, k: exp.Right(this=x, expression=exp.Literal.number(len(str(v)))).eq(
+        exp.Literal.string(_text(v))
+    ),
+    "is_set": lambda c, x, v, k: x.is_(exp.null()).not_(),
+    "is_not_set": lambda c, x, v, k: x.is_(exp.null()),
+    "within_last": lambda c, x, v, k: exp.Between(this=x, low=c.timestamp(c.as_of - v), high=c.timestamp(c.as_of)),
+    "older_than": lambda c, x, v, k: x < c.timestamp(c.as_of - v),
+}
+
+__all__ = ["MEMBER_ID", "MEMBER_KEY", "OPERATORS", "SegmentCompiler"]

@@ -1,0 +1,32 @@
+"""Segments at work: stored definitions, evaluation, refresh and membership history."""
+
+from segmint.segments.definitions import (
+    ApplyResult,
+    apply_segments,
+    change_static_members,
+    delete_segment,
+    read_definitions,
+    resolve_segment,
+    snapshot_segment,
+    stored_segments,
+)
+from segmint.segments.evaluate import segment_count, segment_members, segment_sql
+from segmint.segments.refresh import RefreshResult, member_segments, refresh_segments, segment_history
+
+__all__ = [
+    "ApplyResult",
+    "RefreshResult",
+    "apply_segments",
+    "change_static_members",
+    "delete_segment",
+    "member_segments",
+    "read_definitions",
+    "refresh_segments",
+    "resolve_segment",
+    "segment_count",
+    "segment_history",
+    "segment_members",
+    "segment_sql",
+    "snapshot_segment",
+    "stored_segments",
+]
