@@ -239,11 +239,11 @@ def engine_name(request: pytest.FixtureRequest) -> str:
     return name
 
 
-@pytest.fixture
-def store_url(engine_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    """The URL of a fresh, empty store on ``engine_name``."""
+@contextlib.contextmanager
+def _fresh_store_url(engine_name: str, folder: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of a fresh, empty store on ``engine_name``, removed afterwards."""
     if engine_name == "duckdb":
-        yield f"duckdb:///{tmp_path / 'store.duckdb'}"
+        yield f"duckdb:///{folder / 'store.duckdb'}"
     elif engine_name == "postgres":
         server: PostgresServer = request.getfixturevalue("postgres_server")
         url = server.new_database()
@@ -252,10 +252,33 @@ def store_url(engine_name: str, tmp_path: Path, request: pytest.FixtureRequest) 
     elif engine_name == "spark":
         request.getfixturevalue("spark_session")
         # The session (and its catalog) is shared by the whole run: a database of its own,
-        # located in this test's warehouse directory, keeps each test's tables apart.
-        yield f"spark://local[2]?warehouse={tmp_path / 'warehouse'}&database=segmint_t{next(_serial)}"
+        # located in this store's warehouse directory, keeps each store's tables apart.
+        yield f"spark://local[2]?warehouse={folder / 'warehouse'}&database=segmint_t{next(_serial)}"
     else:  # pragma: no cover
         raise ValueError(engine_name)
+
+
+@pytest.fixture
+def store_url(engine_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of a fresh, empty store on ``engine_name``."""
+    with _fresh_store_url(engine_name, tmp_path, request) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=[pytest.param(name, marks=getattr(pytest.mark, name)) for name in ENGINES])
+def module_engine_name(request: pytest.FixtureRequest) -> str:
+    """Each engine in turn, for stores shared by a whole module (loading data once per engine)."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(scope="module")
+def module_store_url(
+    module_engine_name: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """A fresh store on ``module_engine_name`` shared by the tests of one module."""
+    with _fresh_store_url(module_engine_name, tmp_path_factory.mktemp("store"), request) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,0 +1,34 @@
+WITH ev AS (
+  SELECT
+    ct.company_key AS k,
+    COUNT(
+      CASE
+        WHEN TRUE
+        AND e.ts >= CAST('2026-01-01 00:00:00.000000' AS TIMESTAMP)
+        AND e.ts <= CAST('2026-06-30 12:00:00.000000' AS TIMESTAMP)
+        THEN 1
+      END
+    ) AS m1
+  FROM events AS e
+  JOIN contacts AS ct
+    ON ct.contact_key = e.contact_key
+  WHERE
+    e.ts <= CAST('2026-06-30 12:00:00.000000' AS TIMESTAMP)
+    AND NOT ct.company_key IS NULL
+    AND e.ts >= CAST('2026-01-01 00:00:00.000000' AS TIMESTAMP)
+  GROUP BY
+    ct.company_key
+)
+SELECT
+  co.company_key AS member_key,
+  co.company_id AS member_id
+FROM companies AS co
+LEFT JOIN ev
+  ON ev.k = co.company_key
+WHERE
+  (
+    COALESCE(co.employees >= 100, FALSE)
+    AND COALESCE(COALESCE(ev.m1, 0) >= 10, FALSE)
+  )
+ORDER BY
+  member_id

@@ -1,0 +1,115 @@
+"""The compiler: deterministic SQL, one pass over events, literals never pasted as text.
+
+Snapshots in ``snapshots/`` show a reviewer every change of the generated SQL
+per engine; rewrite them with ``SEGMINT_UPDATE_SNAPSHOTS=1 pytest tests/compile``
+and read the diff.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from segmint.compile import COMPILERS, compiler_for
+from segmint.dsl import load_segment
+from segmint.model import build_registry
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+AS_OF = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
+
+SEGMENTS = {
+    "hot-pricing-leads": """
+name: hot-pricing-leads
+conditions:
+  - {field: lifecycle_stage, op: in, value: [lead, mql]}
+  - event: page_view
+    where: [{field: url, op: contains, value: /pricing}]
+    within: 7d
+    count: {op: gte, value: 3}
+  - event: email_click
+    where: [{field: topic, op: eq, value: hydraulics}]
+    within: 30d
+  - not: {event: purchase, within: 365d}
+""",
+    "big-spenders-fi": """
+name: big-spenders-fi
+match: any
+conditions:
+  - all:
+      - {field: country, op: eq, value: FI}
+      - {field: company.employees, op: between, value: [50, 500]}
+  - event: purchase
+    aggregate: {fn: sum, field: amount, op: gte, value: 1000}
+    between_ago: [365d, 30d]
+  - event: content_download
+    where: [{field: product.family, op: eq, value: hydraulics}]
+    first_time: true
+    within: 14d
+""",
+    "busy-companies": """
+name: busy-companies
+entity: company
+conditions:
+  - {field: employees, op: gte, value: 100}
+  - event: "*"
+    since: 2026-01-01
+    count: {op: gte, value: 10}
+""",
+}
+
+
+def _compile(name: str, engine: str) -> str:
+    registry = build_registry()
+    segment = load_segment(SEGMENTS[name], registry)
+    return compiler_for(engine, registry, {}, as_of=AS_OF).sql(segment) + "\n"
+
+
+@pytest.mark.parametrize("engine", sorted(COMPILERS))
+@pytest.mark.parametrize("name", sorted(SEGMENTS))
+def test_compile_matches_snapshot(name: str, engine: str) -> None:
+    sql = _compile(name, engine)
+    path = SNAPSHOTS / f"{name}.{engine}.sql"
+    if os.environ.get("SEGMINT_UPDATE_SNAPSHOTS") or not path.exists():
+        path.write_text(sql, encoding="utf-8")
+        if not os.environ.get("SEGMINT_UPDATE_SNAPSHOTS"):
+            pytest.fail(f"wrote a new snapshot {path.name}: read it and commit it")
+    assert sql == path.read_text(encoding="utf-8")
+
+
+def test_compile_is_deterministic() -> None:
+    assert _compile("hot-pricing-leads", "duckdb") == _compile("hot-pricing-leads", "duckdb")
+
+
+def test_compile_reads_events_once_for_all_event_conditions() -> None:
+    sql = _compile("hot-pricing-leads", "duckdb")
+    assert sql.count("FROM events") == 1
+    assert "GROUP BY" in sql
+
+
+def test_compile_puts_cutoffs_in_as_literals_never_now() -> None:
+    sql = _compile("hot-pricing-leads", "postgres").lower()
+    assert "now()" not in sql and "current_timestamp" not in sql
+    # within 7d of 2026-06-30 12:00 UTC
+    assert "'2026-06-23 12:00:00.000000+00:00'" in sql
+    # events after as_of do not exist
+    assert "e.ts <= cast('2026-06-30 12:00:00.000000+00:00' as timestamptz)" in sql
+
+
+def test_compile_escapes_user_values() -> None:
+    registry = build_registry()
+    segment = load_segment(
+        "name: quotes\nconditions: [{field: last_name, op: eq, value: \"O'Brien'; DROP TABLE contacts; --\"}]", registry
+    )
+    sql = compiler_for("duckdb", registry, {}, as_of=AS_OF).sql(segment)
+    assert "'o''brien''; drop table contacts; --'" in sql
+
+
+def test_compile_prunes_events_older_than_every_window() -> None:
+    sql = _compile("hot-pricing-leads", "duckdb")
+    # the widest window is 365 days: older events cannot matter
+    assert "e.ts >= CAST('2025-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)" in sql
+    # first_time needs the whole history: no pruning
+    assert "e.ts >= " not in _compile("big-spenders-fi", "duckdb").split("GROUP BY")[0].split("WHERE")[-1]
