@@ -91,7 +91,8 @@ def test_compile_reads_events_once_for_all_event_conditions() -> None:
 
 def test_compile_puts_cutoffs_in_as_literals_never_now() -> None:
     sql = _compile("hot-pricing-leads", "postgres").lower()
-    assert "now()" not in sql and "current_timestamp" not in sql
+    assert "now()" not in sql
+    assert "current_timestamp" not in sql
     # within 7d of 2026-06-30 12:00 UTC
     assert "'2026-06-23 12:00:00.000000+00:00'" in sql
     # events after as_of do not exist

@@ -69,7 +69,7 @@ def one_condition(condition: str) -> str:
 def test_parse_field_condition_normalises_each_operator(op: str, value: str, expected: object) -> None:
     segment = parse_segment(one_condition(f"{{field: x, op: {op}, value: {value}}}"))
     assert segment.conditions == (FieldCondition("x", op, expected),)
-    assert type(segment.conditions[0].value) is type(expected)  # type: ignore[union-attr]
+    assert type(segment.conditions[0].value) is type(expected)
 
 
 @pytest.mark.parametrize("op", ["is_set", "is_not_set"])
@@ -306,7 +306,7 @@ conditions:
         Not(EventCondition(("purchase",), window=Within(timedelta(days=365)))),
         AllOf((SegmentCondition("email-marketable"),)),
     )
-    assert segment.conditions[1].condition.path == "conditions[1].not"  # type: ignore[union-attr]
+    assert segment.conditions[1].condition.path == "conditions[1].not"
 
 
 def test_parse_not_takes_one_condition_not_a_list() -> None:

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any
+from typing import Any, Final
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.representer import SafeRepresenter
 from ruamel.yaml.resolver import BaseResolver, implicit_resolvers
 
 from segmint.errors import Problem, ValidationError
@@ -101,8 +102,27 @@ def dump_yaml(data: Any) -> str:
     - FI
     """
     stream = io.StringIO()
-    _yaml(_CautiousResolver).dump(data, stream)
+    yaml = _yaml(_CautiousResolver)
+    yaml.Representer = _Representer
+    yaml.dump(data, stream)
     return stream.getvalue()
+
+
+# Characters ruamel.yaml's reader treats as line breaks (YAML 1.1) inside plain and single-quoted text.
+_OLD_LINE_BREAKS: Final = frozenset("\x85\u2028\u2029")
+
+
+def _represent_str(representer: Any, text: str) -> Any:
+    # Double quotes escape them (\N, \L, \P), so they survive the round trip.
+    style = '"' if _OLD_LINE_BREAKS.intersection(text) else None
+    return representer.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+class _Representer(SafeRepresenter):
+    """The safe representer, with strings holding old-style line breaks double-quoted."""
+
+
+_Representer.add_representer(str, _represent_str)
 
 
 def _yaml_problem(exc: YAMLError) -> Problem:
