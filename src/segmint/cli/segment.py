@@ -22,7 +22,6 @@ from segmint.model.tables import COMPANIES, CONTACTS, SEGMENT_MEMBERS, SEGMENT_R
 from segmint.segments import (
     apply_segments,
     change_static_members,
-    read_definitions,
     refresh_segments,
     resolve_segment,
     segment_history,
@@ -31,7 +30,7 @@ from segmint.segments import (
     snapshot_segment,
     stored_segments,
 )
-from segmint.segments.definitions import _check_set
+from segmint.segments.definitions import check_definitions
 from segmint.segments.evaluate import compiler, now_utc
 from segmint.segments.explain import explain_member
 from segmint.store.profiles import find_contact_key
@@ -63,7 +62,7 @@ def validate(
 ) -> None:
     """Check definitions against the store's fields and segments; report every problem at once."""
     with store_from(db) as store:
-        checked = _check_set(store, read_definitions(path))
+        checked = check_definitions(store, path)
     for name, segment in checked.items():
         console.print(f"valid: {name} ({segment.kind} {segment.entity} segment)")
 
@@ -75,7 +74,7 @@ def apply(
 ) -> None:
     """Store or update definitions: all of them, or none if any is invalid."""
     with store_from(db) as store:
-        result = apply_segments(store, read_definitions(path))
+        result = apply_segments(store, check_definitions(store, path))
     for label, names in (("created", result.created), ("updated", result.updated), ("unchanged", result.unchanged)):
         for name in names:
             console.print(f"{label}: {name}")
@@ -265,7 +264,7 @@ def diff(
     """Dry run: who would enter and who would leave if this definition replaced the stored one."""
     when = as_of_value(as_of)
     with store_from(db) as store:
-        new = next(iter(_check_set(store, read_definitions(path)).values()))
+        new = next(iter(check_definitions(store, path).values()))
         old = stored_segments(store).get(new.name)
         before = set(segment_members(store, old, as_of=when).column(MEMBER_ID).to_pylist()) if old else set()
         after = set(segment_members(store, new, as_of=when).column(MEMBER_ID).to_pylist())

@@ -20,7 +20,8 @@ import pyarrow as pa
 from sqlglot import exp
 
 from segmint.dsl import Segment, parse_segment, parse_segment_file, parse_segments_dir
-from segmint.dsl.validate import validate_segments
+from segmint.dsl.parse import SEGMENT_FILE_SUFFIXES, read_segment
+from segmint.dsl.validate import check_segment, validate_segments
 from segmint.errors import NotFoundError, Problem, ValidationError
 from segmint.model.tables import COMPANIES, CONTACTS, SEGMENTS, STATIC_MEMBERS
 from segmint.store.store import Store
@@ -55,6 +56,49 @@ def read_definitions(source: str | Path) -> dict[str, Segment]:
     return {segment.name: segment}
 
 
+def check_definitions(store: Store, source: str | Path) -> dict[str, Segment]:
+    """Parse and validate a file or folder against this store: every problem of every file at once.
+
+    A file that is not well formed is still checked as far as it could be
+    read, so a typo in a field name is reported alongside a broken operator.
+    """
+    path = Path(source)
+    if not path.exists():
+        raise NotFoundError(f"{path}: no such segment file or folder")
+    files = (
+        sorted(p for p in path.rglob("*") if p.suffix.lower() in SEGMENT_FILE_SUFFIXES and p.is_file())
+        if path.is_dir()
+        else [path]
+    )
+    problems: list[Problem] = []
+    partial: dict[str, tuple[str, Segment, bool]] = {}
+    for file in files:
+        label = file.relative_to(path).as_posix() if path.is_dir() else file.name
+        segment, found = read_segment(file.read_text(encoding="utf-8"), origin=label)
+        problems += [Problem(f"{label}:{p.path}", p.message, p.suggestions) for p in found]
+        if segment is None:
+            continue
+        if segment.name in partial:
+            problems.append(
+                Problem(f"{label}:name", f"segment '{segment.name}' is also defined in {partial[segment.name][0]}")
+            )
+            continue
+        entity_ok = not any(p.path == "entity" for p in found)
+        partial[segment.name] = (label, segment, entity_ok)
+    combined = {**stored_segments(store), **{name: seg for name, (_, seg, _) in partial.items()}}
+    registry = store.registry()
+    checked: dict[str, Segment] = {}
+    for name, (label, segment, entity_ok) in partial.items():
+        if not entity_ok:
+            continue
+        result, found = check_segment(segment, registry, combined)
+        problems += [Problem(f"{label}:{p.path}", p.message, p.suggestions) for p in found]
+        checked[name] = result
+    if problems:
+        raise ValidationError(f"{path}: invalid segment definitions, nothing was stored", problems=problems)
+    return checked
+
+
 def _check_set(store: Store, new: dict[str, Segment]) -> dict[str, Segment]:
     """Validate new definitions together with the stored ones; every problem at once."""
     combined = {**stored_segments(store), **new}
@@ -65,11 +109,8 @@ def _check_set(store: Store, new: dict[str, Segment]) -> dict[str, Segment]:
 def resolve_segment(store: Store, source: str) -> Segment:
     """A definition from a file (validated against this store) or a stored segment's name."""
     path = Path(source)
-    if path.suffix.lower() in (".yaml", ".yml", ".json") or path.exists():
-        if not path.exists():
-            raise NotFoundError(f"{path}: no such segment file")
-        new = read_definitions(path)
-        return next(iter(_check_set(store, new).values()))
+    if path.suffix.lower() in SEGMENT_FILE_SUFFIXES or path.exists():
+        return next(iter(check_definitions(store, path).values()))
     stored = stored_segments(store)
     if source not in stored:
         close = difflib.get_close_matches(source, list(stored), n=3)

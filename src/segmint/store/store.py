@@ -112,12 +112,13 @@ class Store:
         All of them are stored, or none if any is invalid (every problem is reported).
         """
         from segmint.dsl import parse_segment
-        from segmint.segments import apply_segments, read_definitions
+        from segmint.segments import apply_segments
+        from segmint.segments.definitions import check_definitions
 
         if isinstance(source, Mapping):
             segment = parse_segment(source)
             return apply_segments(self, {segment.name: segment})
-        return apply_segments(self, read_definitions(source))
+        return apply_segments(self, check_definitions(self, source))
 
     def members(self, segment: str, *, as_of: datetime | None = None) -> list[str]:
         """The ids of a segment's members at ``as_of`` (default now), sorted; ``segment`` is a name or a file."""
