@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ruamel.yaml import YAML
 
 from segmint.dsl import parse_segment
+from segmint.dsl.documents import read_yaml
 from segmint.dsl.timestamps import parse_timestamp
 from segmint.segments import apply_segments, segment_members
 from segmint.segments.definitions import _check_set
@@ -31,8 +31,9 @@ DATA_FILES = (
 
 
 def _yaml(name: str) -> Any:
+    # YAML 1.2 core schema, as segment files are read: unquoted dates stay strings
     path = CORPUS / name
-    return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8")) if path.exists() else []
+    return read_yaml(path.read_text(encoding="utf-8"), origin=name) if path.exists() else []
 
 
 CASES: list[dict[str, Any]] = _yaml("cases.yaml") or []

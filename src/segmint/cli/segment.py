@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -204,13 +204,14 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def write_rows(rows: list[dict[str, Any]], header: list[str], fmt: str) -> None:
-    """CSV (header first) or JSON Lines on stdout; timestamps ISO 8601, the same on every engine."""
+def write_rows(rows: list[dict[str, Any]], header: list[str], fmt: str, out: IO[str] | None = None) -> None:
+    """CSV (header first) or JSON Lines (on stdout); timestamps ISO 8601, the same on every engine."""
+    out = out or sys.stdout
     if fmt == "jsonl":
         for row in rows:
-            sys.stdout.write(json.dumps({k: _cell(v) for k, v in row.items()}, ensure_ascii=False, default=str) + "\n")
+            out.write(json.dumps({k: _cell(v) for k, v in row.items()}, ensure_ascii=False, default=str) + "\n")
         return
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
         writer.writerow(["" if row[h] is None else _cell(row[h]) for h in header])

@@ -78,6 +78,7 @@ class _Measure:
 class _EventPass:
     """The event conditions of one query, gathered into one GROUP BY over events."""
 
+    name: str = "ev"
     measures: dict[str, _Measure] = field(default_factory=dict)
     names: set[str] | None = field(default_factory=set)  # None once some condition takes any event
     earliest: datetime | None = None
@@ -88,7 +89,7 @@ class _EventPass:
         key = expression.sql(dialect)
         if key not in self.measures:
             self.measures[key] = _Measure(f"m{len(self.measures) + 1}", expression, label)
-        return exp.column(self.measures[key].alias, table="ev")
+        return exp.column(self.measures[key].alias, table=self.name)
 
 
 class SegmentCompiler:
@@ -106,6 +107,8 @@ class SegmentCompiler:
         self.registry = registry
         self.segments = dict(segments or {})
         self.as_of = as_of.astimezone(UTC)
+        self._depth = 0
+        self._nested = [0]  # nested segments compiled so far in this statement (shared with them)
 
     # ---- entry points -----------------------------------------------------------
 
@@ -115,6 +118,7 @@ class SegmentCompiler:
         ``keys`` restricts the evaluation to those members (the path that keeps
         touched contacts fresh without re-evaluating everyone).
         """
+        self._nested = [0]
         query = self._members(segment, keys=list(keys) if keys is not None else None)
         return query.order_by(exp.column(MEMBER_ID))
 
@@ -143,7 +147,8 @@ class SegmentCompiler:
         self._entity = segment.entity
         self._alias = alias
         self._uses_company = False
-        self._events = _EventPass()
+        # Spark lifts every CTE to the top of the statement: nested segments need their own names.
+        self._events = _EventPass(name="ev" if self._depth == 0 else f"ev{self._depth}")
         self._joins: list[tuple[str, exp.Select]] = []
         if segment.kind == "static":
             where: exp.Expr = self._static_members(segment.name)
@@ -159,8 +164,9 @@ class SegmentCompiler:
                 join_type="left",
             )
         if self._events.measures:
-            query = query.with_("ev", as_=self._event_pass(segment.entity, keys)).join(
-                exp.to_table("ev"), on=exp.column("k", table="ev").eq(exp.column(key, table=alias)), join_type="left"
+            cte = self._events.name
+            query = query.with_(cte, as_=self._event_pass(segment.entity, keys)).join(
+                exp.to_table(cte), on=exp.column("k", table=cte).eq(exp.column(key, table=alias)), join_type="left"
             )
         for join_alias, members in self._joins:
             query = query.join(
@@ -241,7 +247,10 @@ class SegmentCompiler:
             )
         if other.kind == "static":
             return self._static_members(other.name)
-        nested = type(self)(self.registry, self.segments, as_of=self.as_of)._members(other)
+        inner = type(self)(self.registry, self.segments, as_of=self.as_of)
+        self._nested[0] += 1
+        inner._depth, inner._nested = self._nested[0], self._nested  # one numbering for the whole statement
+        nested = inner._members(other)
         return self._member_of(exp.select(exp.column(MEMBER_KEY)).from_(nested.subquery("nested")))
 
     def _static_members(self, name: str) -> exp.Expr:
