@@ -222,3 +222,17 @@ def test_mapping_value_maps_and_timezone(duckdb_store: Store, tmp_path: Path) ->
             "country": "FI",
         },
     ]
+
+
+def test_load_jsonl_keeps_a_property_given_at_the_top_in_one_row_and_nested_in_another(
+    duckdb_store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        '{"event_id": "q1", "contact_id": "c1", "event": "purchase", "ts": "2024-01-01T00:00:00Z", "quantity": 9}\n'
+        '{"event_id": "q2", "contact_id": "c1", "event": "purchase", "ts": "2024-01-02T00:00:00Z",'
+        ' "properties": {"quantity": 10, "note": null}}\n'
+    )
+    load_files(duckdb_store, "events", [path])
+    stored = {r["event_id"]: json.loads(r["properties"]) for r in rows(duckdb_store, "SELECT * FROM events")}
+    assert stored == {"q1": {"quantity": 9}, "q2": {"quantity": 10}}

@@ -411,5 +411,7 @@ def _properties_expression(batch: pa.Table, extras: list[str], present: list[str
         return "CAST(NULL AS JSON)", ""
     merged = "'{}'"
     for part in parts:
-        merged = f"json_merge_patch({merged}, COALESCE({part}, '{{}}'))"
+        # Patching onto {} first drops the part's null members: a null column must not
+        # delete the same key given inside `properties` (a merge patch's null means delete).
+        merged = f"json_merge_patch({merged}, json_merge_patch('{{}}', COALESCE({part}, '{{}}')))"
     return f"NULLIF({merged}, '{{}}')::JSON", reason
