@@ -34,3 +34,17 @@ def test_docs_readme_names_every_command() -> None:
         "make test",
     ):
         assert command in readme, command
+
+
+def test_docs_segments_names_every_operator_and_command() -> None:
+    from segmint.dsl import AGGREGATE_FNS, FIELD_OPS
+
+    text = (ROOT / "docs" / "segments.md").read_text(encoding="utf-8")
+    for op in FIELD_OPS:
+        assert f"`{op}`" in text, op
+    for fn in AGGREGATE_FNS:
+        assert fn in text, fn
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in ("validate", "apply", "list", "count", "members", "explain", "sql", "diff", "snapshot", "add", "history"):
+        assert f"segmint segment {command}" in readme, command
+    assert "segmint refresh" in readme

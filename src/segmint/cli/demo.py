@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,8 @@ from rich.table import Table
 from segmint.cli.common import DbOption, console, store_from
 from segmint.cli.data import print_stats
 from segmint.insights.stats import store_stats
+from segmint.segments import apply_segments, refresh_segments
+from segmint.segments.definitions import check_definitions
 from segmint.store.load import LoadSummary, load_files, load_tables
 
 # Companies before the contacts who work there, contacts before what they did.
@@ -43,6 +46,10 @@ def demo(
         else:
             for entity in LOAD_ORDER:
                 summaries.append(load_tables(store, entity, getattr(data, entity)(), source=f"demo-{entity}"))
+        # Example segments from the seeds, refreshed at the end of the demo's data.
+        with resources.as_file(resources.files("segmint.demo") / "segments") as folder:
+            apply_segments(store, check_definitions(store, folder))
+        refreshed = refresh_segments(store, as_of=data.config.end)
         result = store_stats(store)
         busiest = store.engine.scalar(
             "SELECT c.contact_id FROM contacts c JOIN events e ON e.contact_key = c.contact_key "
@@ -57,6 +64,12 @@ def demo(
         )
     console.print(table)
     print_stats(result)
+    segments = Table(title=f"example segments at {data.config.end:%Y-%m-%d} (segmint segment list)", title_justify="left")
+    for col in ("segment", "members"):
+        segments.add_column(col, justify="right" if col == "members" else "left")
+    for r in refreshed:
+        segments.add_row(r.segment, f"{r.size:,}")
+    console.print(segments)
     where = f" --db {db}" if db else ""
     if busiest:
         console.print(f"\nnext: segmint contacts show {busiest}{where}   (the demo's most frequent buyer)")
