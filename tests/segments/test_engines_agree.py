@@ -80,6 +80,8 @@ def _members_csv(url: str, folder: Path) -> dict[str, str]:
         store.close()
 
 
+@pytest.mark.postgres
+@pytest.mark.spark
 def test_engines_agree_on_demo_members(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     urls: dict[str, Any] = {"duckdb": f"duckdb:///{tmp_path / 'demo.duckdb'}"}
     server = request.getfixturevalue("postgres_server")
