@@ -409,8 +409,9 @@ def _properties_expression(batch: pa.Table, extras: list[str], present: list[str
         parts.append("to_json(struct_pack(" + ", ".join(f"{ident(c)} := {ident(c)}" for c in sorted(extras)) + "))")
     if not parts:
         return "CAST(NULL AS JSON)", ""
-    if len(parts) == 1 and "properties" in present:
-        return f"NULLIF(CAST({parts[0]} AS JSON), '{{}}')", reason  # nothing to merge: keep the object as given
+    if len(parts) == 1 and "properties" in present and not pa.types.is_struct(batch.schema.field("properties").type):
+        # a JSON text object and nothing to merge: keep it as given (merging costs a parse per row)
+        return f"NULLIF(CAST({parts[0]} AS JSON), '{{}}')", reason
     merged = "'{}'"
     for part in parts:
         # Patching onto {} first drops the part's null members: a null column must not
