@@ -112,5 +112,8 @@ def test_compile_prunes_events_older_than_every_window() -> None:
     sql = _compile("hot-pricing-leads", "duckdb")
     # the widest window is 365 days: older events cannot matter
     assert "e.ts >= CAST('2025-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)" in sql
-    # first_time needs the whole history: no pruning
-    assert "e.ts >= " not in _compile("big-spenders-fi", "duckdb").split("GROUP BY")[0].split("WHERE")[-1]
+    # each condition reads only its own events: a 7-day page_view condition reads no older page views
+    assert "e.event = 'page_view'\n        AND e.ts >= CAST('2026-06-23 12:00:00.000000+00:00' AS TIMESTAMPTZ)" in sql
+    # first_time needs the whole history: its events are read with no time bound
+    where = _compile("big-spenders-fi", "duckdb").split("GROUP BY")[0].split("WHERE")[-1]
+    assert "OR e.event = 'content_download'\n" in where

@@ -83,6 +83,8 @@ class _EventPass:
     names: set[str] | None = field(default_factory=set)  # None once some condition takes any event
     earliest: datetime | None = None
     unbounded: bool = False
+    #: per condition, the events it can look at at all (names and window); None once one needs every event
+    scopes: list[exp.Expr] | None = field(default_factory=list)
 
     def measure(self, expression: exp.Expr, dialect: str, label: str = "") -> exp.Column:
         """The column holding this aggregate (identical aggregates share one column)."""
@@ -207,6 +209,8 @@ class SegmentCompiler:
         if events.earliest is not None and not events.unbounded:
             # every condition looks back no further than this: let the engine skip older events
             conditions.append(exp.column("ts", table="e") >= self.timestamp(events.earliest))
+        if events.scopes is not None and len(events.scopes) > 1:
+            conditions.append(exp.paren(exp.or_(*events.scopes)))
         if keys is not None:
             conditions.append(self._key_filter(group_key, keys))
         return query.where(exp.and_(*conditions)).group_by(group_key)
@@ -279,6 +283,7 @@ class SegmentCompiler:
             events.unbounded = True
         elif events.earliest is None or lower < events.earliest:
             events.earliest = lower
+        self._add_scope(node, None if node.first_time else lower)
         in_window = exp.and_(matches, *self._window_test(exp.column("ts", table="e"), window))
         tests: list[exp.Expr] = []
         if node.first_time:
@@ -308,6 +313,30 @@ class SegmentCompiler:
         return exp.and_(*tests) if len(tests) > 1 else tests[0]
 
     # ---- events -------------------------------------------------------------------
+
+    def _add_scope(self, node: EventCondition, lower: datetime | None) -> None:
+        """Remember which events this condition can see, so the pass reads no others.
+
+        A 7-day page_view condition beside a 365-day purchase condition must not
+        make the pass aggregate a year of page views.
+        """
+        events = self._events
+        if events.scopes is None:
+            return
+        parts: list[exp.Expr] = []
+        if node.events is not None:
+            names = [exp.Literal.string(n) for n in node.events]
+            column = exp.column("event", table="e")
+            parts.append(column.eq(names[0]) if len(names) == 1 else column.isin(*names))
+        if lower is not None:
+            parts.append(exp.column("ts", table="e") >= self.timestamp(lower))
+        if not parts:
+            events.scopes = None
+            return
+        scope = exp.and_(*parts) if len(parts) > 1 else parts[0]
+        if all(scope.sql(self.dialect) != known.sql(self.dialect) for known in events.scopes):
+            events.scopes.append(scope)
+
 
     def _event_match(self, node: EventCondition) -> exp.Expr:
         parts: list[exp.Expr] = []

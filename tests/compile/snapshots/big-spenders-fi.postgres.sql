@@ -32,6 +32,13 @@ WITH ev AS (
     e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
     AND NOT e.contact_key IS NULL
     AND e.event IN ('content_download', 'purchase')
+    AND (
+      (
+        e.event = 'purchase'
+        AND e.ts >= CAST('2025-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      )
+      OR e.event = 'content_download'
+    )
   GROUP BY
     e.contact_key
 )

@@ -35,6 +35,20 @@ WITH ev AS (
     AND NOT e.contact_key IS NULL
     AND e.event IN ('email_click', 'page_view', 'purchase')
     AND e.ts >= CAST('2025-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+    AND (
+      (
+        e.event = 'page_view'
+        AND e.ts >= CAST('2026-06-23 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      )
+      OR (
+        e.event = 'email_click'
+        AND e.ts >= CAST('2026-05-31 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      )
+      OR (
+        e.event = 'purchase'
+        AND e.ts >= CAST('2025-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      )
+    )
   GROUP BY
     e.contact_key
 )
