@@ -146,6 +146,7 @@ class SegmentCompiler:
 
     def _members(self, segment: Segment, *, keys: list[int] | None = None) -> exp.Select:
         table, alias, key, ident = self._main_table(segment.entity)
+        self._keys = keys
         self._entity = segment.entity
         self._alias = alias
         self._uses_company = False
@@ -254,7 +255,7 @@ class SegmentCompiler:
         inner = type(self)(self.registry, self.segments, as_of=self.as_of)
         self._nested[0] += 1
         inner._depth, inner._nested = self._nested[0], self._nested  # one numbering for the whole statement
-        nested = inner._members(other)
+        nested = inner._members(other, keys=self._keys)  # the same members only: no wasted work
         return self._member_of(exp.select(exp.column(MEMBER_KEY)).from_(nested.subquery("nested")))
 
     def _static_members(self, name: str) -> exp.Expr:
@@ -367,9 +368,9 @@ class SegmentCompiler:
         if node.op in ("within_last", "older_than") or isinstance(sample, datetime):
             return self.field_test(node.op, self.to_timestamp(text), value, FieldType.TIMESTAMP)
         if isinstance(sample, bool):
-            return self.field_test(
-                node.op, text, str(value).lower() if not isinstance(value, tuple) else value, FieldType.STRING
-            )
+            # JSON true/false read as text: compare with the text of the values, lists included
+            words = tuple(_text(v) for v in value) if isinstance(value, tuple) else _text(value)
+            return self.field_test(node.op, text, words, FieldType.STRING)
         if isinstance(sample, int | float) and node.op not in ("contains", "not_contains", "starts_with", "ends_with"):
             return self.field_test(node.op, self.to_number(text), value, FieldType.FLOAT)
         return self.field_test(node.op, text, value, FieldType.STRING)
