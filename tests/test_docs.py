@@ -45,6 +45,18 @@ def test_docs_segments_names_every_operator_and_command() -> None:
     for fn in AGGREGATE_FNS:
         assert fn in text, fn
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for command in ("validate", "apply", "list", "count", "members", "explain", "sql", "diff", "snapshot", "add", "history"):
+    for command in (
+        "validate",
+        "apply",
+        "list",
+        "count",
+        "members",
+        "explain",
+        "sql",
+        "diff",
+        "snapshot",
+        "add",
+        "history",
+    ):
         assert f"segmint segment {command}" in readme, command
     assert "segmint refresh" in readme

@@ -64,7 +64,9 @@ def demo(
         )
     console.print(table)
     print_stats(result)
-    segments = Table(title=f"example segments at {data.config.end:%Y-%m-%d} (segmint segment list)", title_justify="left")
+    segments = Table(
+        title=f"example segments at {data.config.end:%Y-%m-%d} (segmint segment list)", title_justify="left"
+    )
     for col in ("segment", "members"):
         segments.add_column(col, justify="right" if col == "members" else "left")
     for r in refreshed:

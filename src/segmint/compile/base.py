@@ -338,7 +338,6 @@ class SegmentCompiler:
         if all(scope.sql(self.dialect) != known.sql(self.dialect) for known in events.scopes):
             events.scopes.append(scope)
 
-
     def _event_match(self, node: EventCondition) -> exp.Expr:
         parts: list[exp.Expr] = []
         if node.events is not None:
