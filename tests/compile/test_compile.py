@@ -83,10 +83,12 @@ def test_compile_is_deterministic() -> None:
     assert _compile("hot-pricing-leads", "duckdb") == _compile("hot-pricing-leads", "duckdb")
 
 
-def test_compile_reads_events_once_for_all_event_conditions() -> None:
+def test_compile_groups_events_once_for_all_event_conditions() -> None:
     sql = _compile("hot-pricing-leads", "duckdb")
-    assert sql.count("FROM events") == 1
-    assert "GROUP BY" in sql
+    # one narrow scan per event condition (and one for the members' keys), one GROUP BY over their union
+    assert sql.count("UNION ALL") == 2
+    assert sql.count("GROUP BY") == 1
+    assert sql.count("FROM events") == 4
 
 
 def test_compile_puts_cutoffs_in_as_literals_never_now() -> None:
@@ -108,12 +110,31 @@ def test_compile_escapes_user_values() -> None:
     assert "'o''brien''; drop table contacts; --'" in sql
 
 
-def test_compile_prunes_events_older_than_every_window() -> None:
-    sql = _compile("hot-pricing-leads", "duckdb")
-    # the widest window is 365 days: older events cannot matter
-    assert "e.ts >= CAST('2025-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)" in sql
-    # each condition reads only its own events: a 7-day page_view condition reads no older page views
-    assert "e.event = 'page_view'\n        AND e.ts >= CAST('2026-06-23 12:00:00.000000+00:00' AS TIMESTAMPTZ)" in sql
-    # first_time needs the whole history: its events are read with no time bound
-    where = _compile("big-spenders-fi", "duckdb").split("GROUP BY")[0].split("WHERE")[-1]
-    assert "OR e.event = 'content_download'\n" in where
+def _branches(sql: str) -> list[str]:
+    """The WHERE of each scan of events, in order."""
+    return [part.split("WHERE", 1)[1].split("UNION ALL")[0].split("\n  )")[0] for part in sql.split("FROM events")[1:]]
+
+
+def test_compile_reads_each_event_condition_in_its_own_window() -> None:
+    keys, pricing, clicks, purchases = _branches(_compile("hot-pricing-leads", "duckdb"))
+    # 7, 30 and 365 days before 2026-06-30 12:00 UTC, each a top-level conjunct the engine prunes by
+    assert "AND e.event = 'page_view'" in pricing
+    assert "AND e.ts >= CAST('2026-06-23 12:00:00.000000+00:00' AS TIMESTAMPTZ)" in pricing
+    assert "AND e.event = 'email_click'" in clicks
+    assert "AND e.ts >= CAST('2026-05-31 12:00:00.000000+00:00' AS TIMESTAMPTZ)" in clicks
+    assert "AND e.event = 'purchase'" in purchases
+    assert "AND e.ts >= CAST('2025-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)" in purchases
+    # every member has a recent pricing view: the wider windows read only those members' events
+    assert keys.strip() == pricing.strip()
+    assert "e.contact_key IN (" in clicks
+    assert "e.contact_key IN (" in purchases
+    assert "e.contact_key IN (" not in pricing
+    # first_time needs the whole history of its events, and only that condition does
+    _, first, windowed = _branches(_compile("big-spenders-fi", "duckdb"))
+    assert "e.ts >= " not in first
+    assert "e.ts >= " in windowed
+
+
+def test_compile_restricts_only_below_a_conjunction() -> None:
+    # `match: any` (big-spenders-fi): no condition is required of every member, so nothing is restricted
+    assert " IN (\n" not in _compile("big-spenders-fi", "duckdb")

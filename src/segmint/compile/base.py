@@ -8,15 +8,23 @@ its engine spells differently.
 
 Shape of the query for a contact segment::
 
-    WITH ev AS (                      -- one pass over events for every event condition
-      SELECT e.contact_key AS k,
-             COUNT(CASE WHEN <match 1> THEN 1 END) AS m1,
-             SUM(CASE WHEN <match 2> THEN e.amount END) AS m2, ...
-      FROM events e WHERE e.ts <= <as_of> [AND e.event IN (...)] [AND e.ts >= <earliest cutoff>]
-      GROUP BY e.contact_key)
+    WITH ev AS (                      -- one GROUP BY over a narrow scan per event condition
+      SELECT k, COUNT(v1) AS m1, SUM(v2) AS m2, ...
+      FROM (SELECT e.contact_key AS k, 1 AS v1, CAST(NULL AS DOUBLE) AS v2, ...
+            FROM events e WHERE e.ts <= <as_of> AND <match 1>       -- its event, its where, its window
+            UNION ALL
+            SELECT e.contact_key, CAST(NULL AS BIGINT), e.amount, ...
+            FROM events e WHERE e.ts <= <as_of> AND <match 2>) AS u
+      GROUP BY k)
     SELECT c.contact_key AS member_key, c.contact_id AS member_id
     FROM contacts c LEFT JOIN companies co ON ... LEFT JOIN ev ON ev.k = c.contact_key
     WHERE <the conditions, each a boolean that is never NULL>
+
+Each branch of the union filters on its own condition's event names and
+window at the top level of its WHERE, so the engine prunes by them (zone
+maps on ``ts``, the table being in time order): a 7-day condition reads 7
+days of events even next to a 365-day one, and rows no condition counts
+never reach the GROUP BY.  Conditions with the same filter share a branch.
 
 Every condition compiles to a boolean that is TRUE or FALSE, never NULL, so
 ``not`` is the exact complement over all contacts (SEGMENTS.md) and an unset
@@ -27,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from sqlglot import exp
@@ -65,32 +73,75 @@ def _bool(expression: exp.Expr) -> exp.Expr:
     return exp.func("COALESCE", expression, exp.false())
 
 
+def _root_conjuncts(node: Condition) -> list[Condition]:
+    """The conditions that must all hold for the whole to hold (``all`` flattened)."""
+    if isinstance(node, AllOf) or (isinstance(node, AnyOf) and len(node.conditions) == 1):
+        return [c for child in node.conditions for c in _root_conjuncts(child)]
+    return [node]
+
+
+_HOLDS = {
+    "eq": lambda a, b: a == b,
+    "neq": lambda a, b: a != b,
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+}
+
+
+def _needs_an_event(node: EventCondition) -> bool:
+    """Whether the condition is false for a member without a matching event in its window."""
+    if node.aggregate is not None:
+        # avg, min and max over no events are unset and match nothing; the sum over no events is 0
+        return node.aggregate.fn != "sum" or not _HOLDS[node.aggregate.op](0, node.aggregate.value)
+    wanted = node.count or DEFAULT_COUNT
+    return not _HOLDS[wanted.op](0, wanted.value)
+
+
+def _conjuncts(expression: exp.Expr) -> list[exp.Expr]:
+    """``a AND (b AND c)`` as ``[a, b, c]``: top-level conjuncts are what engines prune by."""
+    if isinstance(expression, exp.And):
+        return [part for child in expression.flatten() for part in _conjuncts(child)]
+    if isinstance(expression, exp.Paren):
+        return _conjuncts(expression.this)
+    return [expression]
+
+
 @dataclass
 class _Measure:
-    """One aggregate over the events of a member, computed in the single pass."""
+    """One aggregate over the events of a member: ``fn(value)`` over the events where ``where`` holds."""
 
     alias: str
-    expression: exp.Expr
+    fn: type[exp.AggFunc]
+    where: exp.Expr
+    value: exp.Expr
+    kind: str  # the value's SQL type, for the NULLs of the other branches of the union
     label: str = ""
 
 
 @dataclass
 class _EventPass:
-    """The event conditions of one query, gathered into one GROUP BY over events."""
+    """The event conditions of one query, gathered into one GROUP BY over a union of narrow scans."""
 
     name: str = "ev"
-    measures: dict[str, _Measure] = field(default_factory=dict)
-    names: set[str] | None = field(default_factory=set)  # None once some condition takes any event
-    earliest: datetime | None = None
-    unbounded: bool = False
-    #: per condition, the events it can look at at all (names and window); None once one needs every event
-    scopes: list[exp.Expr] | None = field(default_factory=list)
+    measures: dict[tuple[type[exp.AggFunc], exp.Expr, exp.Expr], _Measure] = field(default_factory=dict)
+    #: the narrowest filter every member must have an event in (None: no such filter)
+    required: exp.Expr | None = None
+    required_span: timedelta | None = None
 
-    def measure(self, expression: exp.Expr, dialect: str, label: str = "") -> exp.Column:
+    def require(self, where: exp.Expr, span: timedelta) -> None:
+        """Every member has an event passing ``where`` (a window ``span`` long); keep the narrowest."""
+        if self.required_span is None or span < self.required_span:
+            self.required, self.required_span = where, span
+
+    def measure(
+        self, fn: type[exp.AggFunc], where: exp.Expr, value: exp.Expr, kind: str, label: str = ""
+    ) -> exp.Column:
         """The column holding this aggregate (identical aggregates share one column)."""
-        key = expression.sql(dialect)
+        key = (fn, where, value)  # sqlglot trees compare and hash by structure
         if key not in self.measures:
-            self.measures[key] = _Measure(f"m{len(self.measures) + 1}", expression, label)
+            self.measures[key] = _Measure(f"m{len(self.measures) + 1}", fn, where, value, kind, label)
         return exp.column(self.measures[key].alias, table=self.name)
 
 
@@ -152,6 +203,7 @@ class SegmentCompiler:
         self._uses_company = False
         # Spark lifts every CTE to the top of the statement: nested segments need their own names.
         self._events = _EventPass(name="ev" if self._depth == 0 else f"ev{self._depth}")
+        self._root_conjuncts = set() if segment.kind == "static" else {id(c) for c in _root_conjuncts(segment.root)}
         self._joins: list[tuple[str, exp.Select]] = []
         if segment.kind == "static":
             where: exp.Expr = self._static_members(segment.name)
@@ -168,7 +220,7 @@ class SegmentCompiler:
             )
         if self._events.measures:
             cte = self._events.name
-            query = query.with_(cte, as_=self._event_pass(segment.entity, keys)).join(
+            query = query.with_(cte, as_=self._event_pass(segment.entity, keys, restrict=True)).join(
                 exp.to_table(cte), on=exp.column("k", table=cte).eq(exp.column(key, table=alias)), join_type="left"
             )
         for join_alias, members in self._joins:
@@ -186,35 +238,74 @@ class SegmentCompiler:
             return exp.false()
         return column.isin(*(exp.Literal.number(k) for k in sorted(set(keys))))
 
-    def _event_pass(self, entity: str, keys: list[int] | None) -> exp.Select:
+    def _event_pass(self, entity: str, keys: list[int] | None, *, restrict: bool = False) -> exp.Select:
+        """Per member, every measure: one GROUP BY over a UNION ALL of one narrow scan per filter.
+
+        Each branch keeps only the events its measures count (event names, ``where``
+        and window as top-level conjuncts, which the engine prunes by), fills its
+        measures' value columns and leaves the others NULL (typed: PostgreSQL resolves
+        a UNION pairwise and takes an untyped NULL column for text).  The trees are
+        built here and used once, so the builders need not copy them.
+
+        With ``restrict``, when every member must have an event in some filter (a
+        top-level condition that no member without such an event can meet), the other
+        branches read only the events of the members who have one (``<name>_keys``):
+        a 365-day condition next to a 7-day one then counts for the few contacts the
+        7-day one leaves.  The other members' measures become wrong, but they are no
+        members anyway; explanations (``event_measures``) do not restrict.
+        """
         events = self._events
-        group_key = exp.column("contact_key", table="e")
-        if entity == "company":
-            group_key = exp.column("company_key", table="ct")
-        query = exp.select(group_key.as_("k"), *(m.expression.as_(m.alias) for m in events.measures.values())).from_(
-            exp.to_table(EVENTS.name).as_("e")
+        measures = list(events.measures.values())
+        company = entity == "company"
+
+        def key_column() -> exp.Column:
+            return exp.column("company_key", table="ct") if company else exp.column("contact_key", table="e")
+
+        def scan(select: exp.Select, where: exp.Expr, *extra: exp.Expr) -> exp.Select:
+            select = select.from_(exp.to_table(EVENTS.name).as_("e"), copy=False)
+            if company:
+                select = select.join(
+                    exp.to_table(CONTACTS.name).as_("ct"),
+                    on=exp.column("contact_key", table="ct").eq(exp.column("contact_key", table="e")),
+                    copy=False,
+                )
+            conditions: list[exp.Expr] = [
+                exp.column("ts", table="e") <= self.timestamp(self.as_of),
+                key_column().is_(exp.null()).not_(),
+                *_conjuncts(where.copy()),
+                *extra,
+            ]
+            if keys is not None:
+                conditions.append(self._key_filter(key_column(), keys))
+            return select.where(exp.and_(*conditions, copy=False), copy=False)
+
+        branches: dict[exp.Expr, list[int]] = {}  # a filter -> the measures it feeds
+        for i, m in enumerate(measures):
+            branches.setdefault(m.where, []).append(i)
+        required = events.required if restrict and len(branches) > 1 else None
+        keys_cte = f"{events.name}_keys"
+        union: exp.Query | None = None
+        for where, fed in branches.items():
+            group_key = key_column()
+            values = [
+                (m.value.copy() if i in fed else exp.cast(exp.null(), exp.DataType.build(m.kind))).as_(f"v{i + 1}")
+                for i, m in enumerate(measures)
+            ]
+            restricted = required is not None and where != required
+            only_members = [key_column().isin(query=exp.select("k").from_(keys_cte))] if restricted else []
+            branch = scan(exp.select(group_key.as_("k"), *values, copy=False), where, *only_members)
+            union = branch if union is None else exp.union(union, branch, distinct=False, copy=False)
+        assert union is not None
+        aggregates = [m.fn(this=exp.column(f"v{i + 1}")).as_(m.alias) for i, m in enumerate(measures)]
+        query = (
+            exp.select(exp.column("k"), *aggregates, copy=False)
+            .from_(union.subquery("u", copy=False), copy=False)
+            .group_by(exp.column("k"), copy=False)
         )
-        if entity == "company":
-            query = query.join(
-                exp.to_table(CONTACTS.name).as_("ct"),
-                on=exp.column("contact_key", table="ct").eq(exp.column("contact_key", table="e")),
-            )
-        conditions: list[exp.Expr] = [
-            exp.column("ts", table="e") <= self.timestamp(self.as_of),
-            group_key.is_(exp.null()).not_(),
-        ]
-        if events.names is not None and events.names:
-            conditions.append(
-                exp.column("event", table="e").isin(*(exp.Literal.string(n) for n in sorted(events.names)))
-            )
-        if events.earliest is not None and not events.unbounded:
-            # every condition looks back no further than this: let the engine skip older events
-            conditions.append(exp.column("ts", table="e") >= self.timestamp(events.earliest))
-        if events.scopes is not None and len(events.scopes) > 1:
-            conditions.append(exp.paren(exp.or_(*events.scopes)))
-        if keys is not None:
-            conditions.append(self._key_filter(group_key, keys))
-        return query.where(exp.and_(*conditions)).group_by(group_key)
+        if required is not None:
+            members_keys = scan(exp.select(key_column().as_("k"), copy=False).distinct(copy=False), required)
+            query = query.with_(keys_cte, as_=members_keys, copy=False)
+        return query
 
     @property
     def measure_labels(self) -> dict[str, str]:
@@ -273,70 +364,31 @@ class SegmentCompiler:
 
     def visit_EventCondition(self, node: EventCondition) -> exp.Expr:
         events = self._events
-        if node.events is None:
-            events.names = None
-        elif events.names is not None:
-            events.names.update(node.events)
         matches = self._event_match(node)
         window = self._window(node)
-        lower = window[0] if window else None
-        if node.first_time or lower is None:
-            events.unbounded = True
-        elif events.earliest is None or lower < events.earliest:
-            events.earliest = lower
-        self._add_scope(node, None if node.first_time else lower)
         in_window = exp.and_(matches, *self._window_test(exp.column("ts", table="e"), window))
+        if id(node) in self._root_conjuncts and window is not None and window[0] is not None and _needs_an_event(node):
+            events.require(in_window, window[1] - window[0])
         tests: list[exp.Expr] = []
         if node.first_time:
-            first = events.measure(
-                exp.Min(this=exp.case().when(matches, exp.column("ts", table="e"))),
-                self.dialect,
-                "first matching event",
-            )
+            first = events.measure(exp.Min, matches, exp.column("ts", table="e"), "timestamptz", "first matching event")
             tests.append(_bool(exp.and_(*self._window_test(first, window)) if window else first.is_(exp.null()).not_()))
         if node.aggregate is not None:
             agg = node.aggregate
             value = self._event_value(agg.field, numeric=True)
             fn = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[agg.fn]
-            measured: exp.Expr = events.measure(
-                fn(this=exp.case().when(in_window, value)), self.dialect, f"{agg.fn}({agg.field})"
-            )
+            measured: exp.Expr = events.measure(fn, in_window, value, "double", f"{agg.fn}({agg.field})")
             if agg.fn == "sum":  # the sum over no events is 0; avg, min and max are unset and match nothing
                 measured = exp.func("COALESCE", measured, exp.Literal.number(0))
             tests.append(_bool(self.compare(agg.op, measured, exp.Literal.number(agg.value))))
         else:
-            count = events.measure(
-                exp.Count(this=exp.case().when(in_window, exp.Literal.number(1))), self.dialect, "matching events"
-            )
+            count = events.measure(exp.Count, in_window, exp.Literal.number(1), "bigint", "matching events")
             wanted = node.count or DEFAULT_COUNT
             total = exp.func("COALESCE", count, exp.Literal.number(0))
             tests.append(_bool(self.compare(wanted.op, total, exp.Literal.number(wanted.value))))
         return exp.and_(*tests) if len(tests) > 1 else tests[0]
 
     # ---- events -------------------------------------------------------------------
-
-    def _add_scope(self, node: EventCondition, lower: datetime | None) -> None:
-        """Remember which events this condition can see, so the pass reads no others.
-
-        A 7-day page_view condition beside a 365-day purchase condition must not
-        make the pass aggregate a year of page views.
-        """
-        events = self._events
-        if events.scopes is None:
-            return
-        parts: list[exp.Expr] = []
-        if node.events is not None:
-            names = [exp.Literal.string(n) for n in node.events]
-            column = exp.column("event", table="e")
-            parts.append(column.eq(names[0]) if len(names) == 1 else column.isin(*names))
-        if lower is not None:
-            parts.append(exp.column("ts", table="e") >= self.timestamp(lower))
-        if not parts:
-            events.scopes = None
-            return
-        scope = exp.and_(*parts) if len(parts) > 1 else parts[0]
-        if all(scope.sql(self.dialect) != known.sql(self.dialect) for known in events.scopes):
-            events.scopes.append(scope)
 
     def _event_match(self, node: EventCondition) -> exp.Expr:
         parts: list[exp.Expr] = []

@@ -1,46 +1,51 @@
 WITH ev AS (
   SELECT
-    e.contact_key AS k,
-    SUM(
-      CASE
-        WHEN e.event = 'purchase'
-        AND e.ts >= CAST('2025-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-        AND e.ts <= CAST('2026-05-31 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-        THEN e.amount
-      END
-    ) AS m1,
-    MIN(
-      CASE
-        WHEN e.event = 'content_download'
-        AND COALESCE(LOWER(e.properties #>> '{product,family}') = 'hydraulics', FALSE)
-        THEN e.ts
-      END
-    ) AS m2,
-    COUNT(
-      CASE
-        WHEN (
-          e.event = 'content_download'
-          AND COALESCE(LOWER(e.properties #>> '{product,family}') = 'hydraulics', FALSE)
-        )
-        AND e.ts >= CAST('2026-06-16 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-        AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-        THEN 1
-      END
-    ) AS m3
-  FROM events AS e
-  WHERE
-    e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-    AND NOT e.contact_key IS NULL
-    AND e.event IN ('content_download', 'purchase')
-    AND (
-      (
-        e.event = 'purchase'
-        AND e.ts >= CAST('2025-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-      )
-      OR e.event = 'content_download'
-    )
+    k,
+    SUM(v1) AS m1,
+    MIN(v2) AS m2,
+    COUNT(v3) AS m3
+  FROM (
+    SELECT
+      e.contact_key AS k,
+      e.amount AS v1,
+      CAST(NULL AS TIMESTAMPTZ) AS v2,
+      CAST(NULL AS BIGINT) AS v3
+    FROM events AS e
+    WHERE
+      e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      AND NOT e.contact_key IS NULL
+      AND e.event = 'purchase'
+      AND e.ts >= CAST('2025-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      AND e.ts <= CAST('2026-05-31 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+    UNION ALL
+    SELECT
+      e.contact_key AS k,
+      CAST(NULL AS DOUBLE PRECISION) AS v1,
+      e.ts AS v2,
+      CAST(NULL AS BIGINT) AS v3
+    FROM events AS e
+    WHERE
+      e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      AND NOT e.contact_key IS NULL
+      AND e.event = 'content_download'
+      AND COALESCE(LOWER(e.properties #>> '{product,family}') = 'hydraulics', FALSE)
+    UNION ALL
+    SELECT
+      e.contact_key AS k,
+      CAST(NULL AS DOUBLE PRECISION) AS v1,
+      CAST(NULL AS TIMESTAMPTZ) AS v2,
+      1 AS v3
+    FROM events AS e
+    WHERE
+      e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      AND NOT e.contact_key IS NULL
+      AND e.event = 'content_download'
+      AND COALESCE(LOWER(e.properties #>> '{product,family}') = 'hydraulics', FALSE)
+      AND e.ts >= CAST('2026-06-16 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+  ) AS u
   GROUP BY
-    e.contact_key
+    k
 )
 SELECT
   c.contact_key AS member_key,

@@ -1,23 +1,23 @@
 WITH ev AS (
   SELECT
-    ct.company_key AS k,
-    COUNT(
-      CASE
-        WHEN TRUE
-        AND e.ts >= CAST('2026-01-01 00:00:00.000000+00:00' AS TIMESTAMPTZ)
-        AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-        THEN 1
-      END
-    ) AS m1
-  FROM events AS e
-  JOIN contacts AS ct
-    ON ct.contact_key = e.contact_key
-  WHERE
-    e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-    AND NOT ct.company_key IS NULL
-    AND e.ts >= CAST('2026-01-01 00:00:00.000000+00:00' AS TIMESTAMPTZ)
+    k,
+    COUNT(v1) AS m1
+  FROM (
+    SELECT
+      ct.company_key AS k,
+      1 AS v1
+    FROM events AS e
+    JOIN contacts AS ct
+      ON ct.contact_key = e.contact_key
+    WHERE
+      e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      AND NOT ct.company_key IS NULL
+      AND TRUE
+      AND e.ts >= CAST('2026-01-01 00:00:00.000000+00:00' AS TIMESTAMPTZ)
+      AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+  ) AS u
   GROUP BY
-    ct.company_key
+    k
 )
 SELECT
   co.company_key AS member_key,

@@ -1,56 +1,75 @@
 WITH ev AS (
+  WITH ev_keys AS (
+    SELECT DISTINCT
+      e.contact_key AS k
+    FROM events AS e
+    WHERE
+      e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      AND NOT e.contact_key IS NULL
+      AND e.event = 'page_view'
+      AND COALESCE(STRPOS(LOWER(e.url), '/pricing') > 0, FALSE)
+      AND e.ts >= CAST('2026-06-23 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+  )
   SELECT
-    e.contact_key AS k,
-    COUNT(
-      CASE
-        WHEN (
-          e.event = 'page_view' AND COALESCE(STRPOS(LOWER(e.url), '/pricing') > 0, FALSE)
-        )
-        AND e.ts >= CAST('2026-06-23 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-        AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-        THEN 1
-      END
-    ) AS m1,
-    COUNT(
-      CASE
-        WHEN (
-          e.event = 'email_click' AND COALESCE(LOWER(e.topic) = 'hydraulics', FALSE)
-        )
-        AND e.ts >= CAST('2026-05-31 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-        AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-        THEN 1
-      END
-    ) AS m2,
-    COUNT(
-      CASE
-        WHEN e.event = 'purchase'
-        AND e.ts >= CAST('2025-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-        AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-        THEN 1
-      END
-    ) AS m3
-  FROM events AS e
-  WHERE
-    e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-    AND NOT e.contact_key IS NULL
-    AND e.event IN ('email_click', 'page_view', 'purchase')
-    AND e.ts >= CAST('2025-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-    AND (
-      (
-        e.event = 'page_view'
-        AND e.ts >= CAST('2026-06-23 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+    k,
+    COUNT(v1) AS m1,
+    COUNT(v2) AS m2,
+    COUNT(v3) AS m3
+  FROM (
+    SELECT
+      e.contact_key AS k,
+      1 AS v1,
+      CAST(NULL AS BIGINT) AS v2,
+      CAST(NULL AS BIGINT) AS v3
+    FROM events AS e
+    WHERE
+      e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      AND NOT e.contact_key IS NULL
+      AND e.event = 'page_view'
+      AND COALESCE(STRPOS(LOWER(e.url), '/pricing') > 0, FALSE)
+      AND e.ts >= CAST('2026-06-23 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+    UNION ALL
+    SELECT
+      e.contact_key AS k,
+      CAST(NULL AS BIGINT) AS v1,
+      1 AS v2,
+      CAST(NULL AS BIGINT) AS v3
+    FROM events AS e
+    WHERE
+      e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      AND NOT e.contact_key IS NULL
+      AND e.event = 'email_click'
+      AND COALESCE(LOWER(e.topic) = 'hydraulics', FALSE)
+      AND e.ts >= CAST('2026-05-31 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      AND e.contact_key IN (
+        SELECT
+          k
+        FROM ev_keys
       )
-      OR (
-        e.event = 'email_click'
-        AND e.ts >= CAST('2026-05-31 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+    UNION ALL
+    SELECT
+      e.contact_key AS k,
+      CAST(NULL AS BIGINT) AS v1,
+      CAST(NULL AS BIGINT) AS v2,
+      1 AS v3
+    FROM events AS e
+    WHERE
+      e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      AND NOT e.contact_key IS NULL
+      AND e.event = 'purchase'
+      AND e.ts >= CAST('2025-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      AND e.contact_key IN (
+        SELECT
+          k
+        FROM ev_keys
       )
-      OR (
-        e.event = 'purchase'
-        AND e.ts >= CAST('2025-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-      )
-    )
+  ) AS u
   GROUP BY
-    e.contact_key
+    k
 )
 SELECT
   c.contact_key AS member_key,

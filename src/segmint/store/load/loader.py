@@ -220,28 +220,34 @@ class Loader:
         self.summary.files.append(result)
 
     def _check_batch(self, plan: Plan, table: pa.Table, good: str, rejects: RejectsWriter) -> None:
-        self.ws.register("segmint_raw", table)
-        try:
-            names = ", ".join(ident(n) for n in plan.names)
-            checked = plan.query("segmint_raw")
-            inserted = self.ws.execute(
-                f"INSERT INTO {ident(good)} ({names}, {ident(ROW)}) "
-                f"SELECT {names}, {ident(ROW)} FROM ({checked}) AS c WHERE {REASON} IS NULL"
-            ).fetchall()[0][0]
-            if inserted == table.num_rows:
-                return
-            # Rejects are rare: validate their rows again rather than keep every row's reasons.
-            raw_cols = ", ".join(
-                f"CAST(r.{ident(c)} AS VARCHAR) AS {ident(c)}" for c in plan.raw_columns if c not in ("row", "reason")
-            )
-            bad = self.ws.sql(
-                f"SELECT c.{ident(ROW)} AS row, c.{REASON} AS reason{', ' + raw_cols if raw_cols else ''} "
-                f"FROM ({checked}) AS c JOIN segmint_raw r ON r.{ident(ROW)} = c.{ident(ROW)} "
-                f"WHERE c.{REASON} IS NOT NULL ORDER BY c.{ident(ROW)}"
-            ).to_arrow_table()
-            rejects.write(bad)
-        finally:
-            self.ws.unregister("segmint_raw")
+        # A relation named for these queries only, not register(): inside the load's open transaction
+        # a registered table stays referenced until the commit, even unregistered, so a load would hold
+        # every batch it read (about 170 bytes an event) outside DuckDB's memory_limit.
+        raw = self.ws.from_arrow(table)
+        names = ", ".join(ident(n) for n in plan.names)
+        checked = plan.query("segmint_raw")
+        result = raw.query(
+            "segmint_raw",
+            f"INSERT INTO {ident(good)} ({names}, {ident(ROW)}) "
+            f"SELECT {names}, {ident(ROW)} FROM ({checked}) AS c WHERE {REASON} IS NULL",
+        )
+        assert result is not None, "an INSERT returns its row count"
+        inserted = result.fetchall()[0][0]
+        if inserted == table.num_rows:
+            return
+        # Rejects are rare: validate their rows again rather than keep every row's reasons.
+        raw_cols = ", ".join(
+            f"CAST(r.{ident(c)} AS VARCHAR) AS {ident(c)}" for c in plan.raw_columns if c not in ("row", "reason")
+        )
+        found = raw.query(
+            "segmint_raw",
+            f"SELECT c.{ident(ROW)} AS row, c.{REASON} AS reason{', ' + raw_cols if raw_cols else ''} "
+            f"FROM ({checked}) AS c JOIN segmint_raw r ON r.{ident(ROW)} = c.{ident(ROW)} "
+            f"WHERE c.{REASON} IS NOT NULL ORDER BY c.{ident(ROW)}",
+        )
+        assert found is not None, "a SELECT returns a relation"
+        bad = found.to_arrow_table()
+        rejects.write(bad)
 
     def _stage_select(self, plan: Plan, good: str) -> str:
         names = ", ".join(ident(n) for n in plan.names)
