@@ -16,7 +16,7 @@ from segmint.dsl import parse_segment
 from segmint.dsl.documents import read_yaml
 from segmint.dsl.timestamps import parse_timestamp
 from segmint.segments import apply_segments, segment_members
-from segmint.segments.definitions import _check_set
+from segmint.segments.definitions import check_segments
 from segmint.store import Store, open_store
 from segmint.store.load import load_files
 
@@ -60,7 +60,7 @@ def corpus_store(module_store_url: str) -> Iterator[Store]:
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_corpus_case(corpus_store: Store, case: dict[str, Any]) -> None:
     segment = parse_segment(case["segment"], origin=case["name"])
-    (checked,) = _check_set(corpus_store, {segment.name: segment}).values()
+    (checked,) = check_segments(corpus_store, {segment.name: segment}).values()
     as_of = parse_timestamp(str(case.get("as_of") or DEFAULT_AS_OF))
     members = segment_members(corpus_store, checked, as_of=as_of).column("member_id").to_pylist()
     assert members == sorted(str(i) for i in case["expected"]), case.get("why", "")

@@ -99,8 +99,8 @@ def check_definitions(store: Store, source: str | Path) -> dict[str, Segment]:
     return checked
 
 
-def _check_set(store: Store, new: dict[str, Segment]) -> dict[str, Segment]:
-    """Validate new definitions together with the stored ones; every problem at once."""
+def check_segments(store: Store, new: dict[str, Segment]) -> dict[str, Segment]:
+    """Validate parsed definitions together with the stored ones; every problem at once."""
     combined = {**stored_segments(store), **new}
     validated = validate_segments(combined, store.registry())
     return {name: validated[name] for name in new}
@@ -138,7 +138,7 @@ def _member_keys(store: Store, segment: Segment, ids: Iterable[str]) -> tuple[li
 
 def apply_segments(store: Store, segments: dict[str, Segment]) -> ApplyResult:
     """Store or update definitions: all of them, or (if any is invalid) none."""
-    checked = _check_set(store, segments)
+    checked = check_segments(store, segments)
     problems: list[Problem] = []
     static_keys: dict[str, list[int]] = {}
     for name, segment in checked.items():
