@@ -173,7 +173,7 @@ class SegmentCompiler:
         """
         self._nested = [0]
         query = self._members(segment, keys=list(keys) if keys is not None else None)
-        return query.order_by(exp.column(MEMBER_ID))
+        return query.order_by(exp.column(MEMBER_ID), copy=False)
 
     def event_measures(self, segment: Segment, key: int) -> exp.Select:
         """The per-member aggregates the segment's event conditions compute, for one member.
@@ -209,29 +209,36 @@ class SegmentCompiler:
             where: exp.Expr = self._static_members(segment.name)
         else:
             where = self.visit(segment.root)
+        # Every tree below is built here and used once: the builders need not copy (a copy per call
+        # of the whole statement so far was most of the compile time).
         query = exp.select(
-            exp.column(key, table=alias).as_(MEMBER_KEY), exp.column(ident, table=alias).as_(MEMBER_ID)
-        ).from_(exp.to_table(table).as_(alias))
+            exp.column(key, table=alias).as_(MEMBER_KEY), exp.column(ident, table=alias).as_(MEMBER_ID), copy=False
+        ).from_(exp.to_table(table).as_(alias), copy=False)
         if self._uses_company and segment.entity == "contact":
             query = query.join(
                 exp.to_table(COMPANIES.name).as_("co"),
                 on=exp.column("company_key", table="co").eq(exp.column("company_key", table="c")),
                 join_type="left",
+                copy=False,
             )
         if self._events.measures:
             cte = self._events.name
-            query = query.with_(cte, as_=self._event_pass(segment.entity, keys, restrict=True)).join(
-                exp.to_table(cte), on=exp.column("k", table=cte).eq(exp.column(key, table=alias)), join_type="left"
+            query = query.with_(cte, as_=self._event_pass(segment.entity, keys, restrict=True), copy=False).join(
+                exp.to_table(cte),
+                on=exp.column("k", table=cte).eq(exp.column(key, table=alias)),
+                join_type="left",
+                copy=False,
             )
         for join_alias, members in self._joins:
             query = query.join(
-                members.subquery(join_alias),
+                members.subquery(join_alias, copy=False),
                 on=exp.column(MEMBER_KEY, table=join_alias).eq(exp.column(key, table=alias)),
                 join_type="left",
+                copy=False,
             )
         if keys is not None:
-            where = exp.and_(where, self._key_filter(exp.column(key, table=alias), keys))
-        return query.where(where)
+            where = exp.and_(where, self._key_filter(exp.column(key, table=alias), keys), copy=False)
+        return query.where(where, copy=False)
 
     def _key_filter(self, column: exp.Expr, keys: list[int]) -> exp.Expr:
         if not keys:
@@ -292,7 +299,8 @@ class SegmentCompiler:
                 for i, m in enumerate(measures)
             ]
             restricted = required is not None and where != required
-            only_members = [key_column().isin(query=exp.select("k").from_(keys_cte))] if restricted else []
+            members_only = exp.select(exp.column("k"), copy=False).from_(exp.to_table(keys_cte), copy=False)
+            only_members = [key_column().isin(query=members_only)] if restricted else []
             branch = scan(exp.select(group_key.as_("k"), *values, copy=False), where, *only_members)
             union = branch if union is None else exp.union(union, branch, distinct=False, copy=False)
         assert union is not None
@@ -347,7 +355,9 @@ class SegmentCompiler:
         self._nested[0] += 1
         inner._depth, inner._nested = self._nested[0], self._nested  # one numbering for the whole statement
         nested = inner._members(other, keys=self._keys)  # the same members only: no wasted work
-        return self._member_of(exp.select(exp.column(MEMBER_KEY)).from_(nested.subquery("nested")))
+        return self._member_of(
+            exp.select(exp.column(MEMBER_KEY), copy=False).from_(nested.subquery("nested", copy=False), copy=False)
+        )
 
     def _static_members(self, name: str) -> exp.Expr:
         return self._member_of(
