@@ -96,9 +96,11 @@ class DuckDBEngine(Engine):
         return self.con
 
     def load_arrow(self, table: str, data: pa.Table) -> None:
-        self.con.register("_segmint_arrow", data)
-        try:
-            cols = ", ".join(self.quote(c) for c in data.column_names)
-            self.con.execute(f"INSERT INTO {self.quote(table)} ({cols}) SELECT {cols} FROM _segmint_arrow")
-        finally:
-            self.con.unregister("_segmint_arrow")
+        # A relation named for this statement only, not register(): inside an open transaction a
+        # registered table stays referenced until the commit, outside DuckDB's memory_limit.
+        cols = ", ".join(self.quote(c) for c in data.column_names)
+        done = self.con.from_arrow(data).query(
+            "_segmint_arrow", f"INSERT INTO {self.quote(table)} ({cols}) SELECT {cols} FROM _segmint_arrow"
+        )
+        if done is not None:
+            done.fetchall()

@@ -193,17 +193,16 @@ def infer_type(con: duckdb.DuckDBPyConnection, batch: pa.Table, col: str) -> Fie
         return FieldType.STRING
     x = f"NULLIF(trim({ident(col)}), '')"
     low = f"lower({x})"
-    con.register("_segmint_infer", batch.select([col]))
-    try:
-        row = con.execute(
-            f"SELECT count({x}), count(CASE WHEN regexp_full_match({x}, '[+-]?[0-9]+') THEN 1 END), "
-            f"count(TRY_CAST({x} AS DOUBLE)), "
-            f"count(CASE WHEN list_contains(['true', 'false', 'yes', 'no'], {low}) THEN 1 END), "
-            f"count(TRY_CAST({x} AS TIMESTAMPTZ)) FROM _segmint_infer"
-        ).fetchall()[0]
-    finally:
-        con.unregister("_segmint_infer")
-    assert row is not None
+    # a relation for this query only (register() would hold the batch until the load commits)
+    counted = con.from_arrow(batch.select([col])).query(
+        "_segmint_infer",
+        f"SELECT count({x}), count(CASE WHEN regexp_full_match({x}, '[+-]?[0-9]+') THEN 1 END), "
+        f"count(TRY_CAST({x} AS DOUBLE)), "
+        f"count(CASE WHEN list_contains(['true', 'false', 'yes', 'no'], {low}) THEN 1 END), "
+        f"count(TRY_CAST({x} AS TIMESTAMPTZ)) FROM _segmint_infer",
+    )
+    assert counted is not None
+    row = counted.fetchall()[0]
     total, ints, floats, bools, stamps = row
     if total == 0:
         return FieldType.STRING
