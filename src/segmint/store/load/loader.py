@@ -33,11 +33,10 @@ import pyarrow.compute as pc
 from segmint.errors import LoadError, SegmintError
 from segmint.model.fields import CustomField
 from segmint.model.tables import COMPANIES, CONSENTS, CONTACTS, DEALS, EVENTS, Column
-from segmint.model.types import FieldType
 from segmint.store.load.mapping import Mapping
 from segmint.store.load.readers import ROW, Batch, detect_format, file_size, read_batches
 from segmint.store.load.rejects import RejectsWriter
-from segmint.store.load.validate import REASON, SPECS, EntitySpec, Plan, check_emails, ident, lit, plan_file
+from segmint.store.load.validate import REASON, SPECS, SQL_TYPES, EntitySpec, Plan, check_emails, ident, lit, plan_file
 from segmint.store.store import Store
 
 Progress = Callable[[str, int, int], None]
@@ -193,7 +192,7 @@ class Loader:
                     table = check_emails(table)
                 if plan is None:
                     plan = plan_file(self.spec, table, mapping=self.mapping, custom=custom, con=self.ws, source=source)
-                    cols = ", ".join(f"{ident(c.name)} {_ws_type(c.type)}" for c in plan.columns)
+                    cols = ", ".join(f"{ident(c.name)} {SQL_TYPES[c.type]}" for c in plan.columns)
                     self.ws.execute(f"CREATE TEMPORARY TABLE {ident(good)} ({cols}, {ident(ROW)} BIGINT)")
                 else:
                     table = _conform(table, plan.raw_columns, source)
@@ -382,17 +381,6 @@ class Loader:
         inserted = self.store.count(CONSENTS.name) - before
         result.loaded += inserted
         result.unchanged += result.rows - result.rejected - inserted
-
-
-def _ws_type(kind: FieldType) -> str:
-    return {
-        "string": "VARCHAR",
-        "integer": "BIGINT",
-        "float": "DOUBLE",
-        "boolean": "BOOLEAN",
-        "timestamp": "TIMESTAMPTZ",
-        "json": "JSON",
-    }[kind.value]
 
 
 def _conform(table: pa.Table, columns: list[str], source: str) -> pa.Table:
