@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -72,6 +73,8 @@ class Settings(_Section):
     store: StoreSettings = StoreSettings()
     load: LoadSettings = LoadSettings()
     properties: dict[str, dict[str, PropertySetting]] = {}
+    #: ``[traits.<model>]``: each traits model's settings (checked by the model: segmint.traits)
+    traits: dict[str, dict[str, Any]] = {}
 
     @field_validator("properties")
     @classmethod

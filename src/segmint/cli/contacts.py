@@ -20,7 +20,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
     db: DbOption = None,
 ) -> None:
-    """A contact's profile, company, consents in force and latest events."""
+    """A contact's profile, company, traits, consents in force, segments and latest events."""
     with store_from(db) as store:
         profile = contact_profile(store, contact, events=events)
     if as_json:
@@ -29,6 +29,10 @@ def show(
     _print_fields(f"contact {profile['contact']['contact_id']}", profile["contact"])
     if profile["company"]:
         _print_fields(f"company {profile['company']['company_id']}", profile["company"])
+    if any(v is not None for v in profile["traits"].values()):
+        _print_fields("traits (as of the last refresh)", profile["traits"])
+    else:
+        console.print("traits: none yet (run segmint refresh)")
     consent = Table(title="consents in force", title_justify="left")
     for col in ("channel", "purpose", "status", "since", "source"):
         consent.add_column(col)

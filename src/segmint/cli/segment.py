@@ -22,7 +22,7 @@ from segmint.model.tables import COMPANIES, CONTACTS, SEGMENT_MEMBERS, SEGMENT_R
 from segmint.segments import (
     apply_segments,
     change_static_members,
-    refresh_segments,
+    refresh_all,
     resolve_segment,
     segment_history,
     segment_members,
@@ -327,10 +327,15 @@ def history(name: str, db: DbOption = None) -> None:
 
 
 def refresh(as_of: AsOf = None, db: DbOption = None) -> None:
-    """Re-evaluate every dynamic segment in dependency order and record who entered and left."""
+    """Compute every trait, then re-evaluate every dynamic segment in dependency order and record who entered and left."""
     when = as_of_value(as_of)
     with store_from(db) as store:
-        results = refresh_segments(store, as_of=when)
+        done = refresh_all(store, as_of=when)
+    results = done.segments
+    console.print(
+        f"traits: {len(done.traits)} models computed in {done.traits_seconds:.1f} s; "
+        f"segments: {len(results)} refreshed in {done.segments_seconds:.1f} s"
+    )
     table = Table(title=f"refresh at {when.isoformat()}", title_justify="left")
     for col in ("segment", "members", "entered", "exited"):
         table.add_column(col, justify="left" if col == "segment" else "right")

@@ -205,6 +205,7 @@ class SegmentCompiler:
         self._events = _EventPass(name="ev" if self._depth == 0 else f"ev{self._depth}")
         self._root_conjuncts = set() if segment.kind == "static" else {id(c) for c in _root_conjuncts(segment.root)}
         self._joins: list[tuple[str, exp.Select]] = []
+        self._trait_joins: dict[str, tuple[str, exp.Expr]] = {}  # alias -> (traits table, join condition)
         if segment.kind == "static":
             where: exp.Expr = self._static_members(segment.name)
         else:
@@ -221,6 +222,8 @@ class SegmentCompiler:
                 join_type="left",
                 copy=False,
             )
+        for trait_alias, (trait_table, on) in self._trait_joins.items():
+            query = query.join(exp.to_table(trait_table).as_(trait_alias), on=on, join_type="left", copy=False)
         if self._events.measures:
             cte = self._events.name
             query = query.with_(cte, as_=self._event_pass(segment.entity, keys, restrict=True), copy=False).join(
@@ -466,10 +469,26 @@ class SegmentCompiler:
         return self.registry.get(self._entity, node.field, path=node.path)
 
     def _field_column(self, fld: Field) -> exp.Expr:
+        if fld.origin == "trait":
+            return self._trait_column(fld)
         if self._entity == "contact" and fld.via == "company":
             self._uses_company = True
             return exp.column(fld.column, table="co")
         return exp.column(fld.column, table=self._alias)
+
+    def _trait_column(self, fld: Field) -> exp.Expr:
+        """A trait: a column of its model's table, joined once per statement by the member's key."""
+        company_trait = fld.via == "company" or self._entity == "company"
+        alias = ("tc_" if company_trait else "t_") + fld.table.removeprefix("traits_")
+        if alias not in self._trait_joins:
+            if self._entity == "contact" and fld.via == "company":
+                on = exp.column("company_key", table=alias).eq(exp.column("company_key", table="c"))
+            elif self._entity == "company":
+                on = exp.column("company_key", table=alias).eq(exp.column("company_key", table="co"))
+            else:
+                on = exp.column("contact_key", table=alias).eq(exp.column("contact_key", table="c"))
+            self._trait_joins[alias] = (fld.table, on)
+        return exp.column(fld.column, table=alias)
 
     # ---- literals and operators ---------------------------------------------------------
 

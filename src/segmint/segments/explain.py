@@ -10,7 +10,7 @@ from sqlglot import exp
 
 from segmint.dsl import EventCondition, FieldCondition, Segment, explain_segment
 from segmint.dsl.nodes import AllOf, AnyOf, Condition, Not, SegmentCondition
-from segmint.model.tables import COMPANIES, CONTACTS
+from segmint.model.tables import CONTACTS
 from segmint.segments.evaluate import compiler
 from segmint.store.store import Store
 
@@ -41,18 +41,17 @@ def _seen(store: Store, segment: Segment, node: Condition, key: int, as_of: date
     comp = compiler(store, as_of=as_of, extra=segment)
     if isinstance(node, FieldCondition):
         fld = store.registry().get(segment.entity, node.field)
-        table = COMPANIES if segment.entity == "company" or fld.via == "company" else CONTACTS
         key_col = "company_key" if segment.entity == "company" else "contact_key"
-        query = exp.select(exp.column(fld.column, table="x")).from_(exp.to_table(table.name).as_("x"))
-        if table is COMPANIES and segment.entity == "contact":
+        stored = exp.to_table(fld.table).as_("x")  # the contacts, companies or traits table
+        query = exp.select(exp.column(fld.column, table="x"))
+        if fld.via == "company" and segment.entity == "contact":
             query = (
-                exp.select(exp.column(fld.column, table="x"))
-                .from_(exp.to_table(CONTACTS.name).as_("c"))
-                .join(exp.to_table(COMPANIES.name).as_("x"), on="x.company_key = c.company_key", join_type="left")
+                query.from_(exp.to_table(CONTACTS.name).as_("c"))
+                .join(stored, on="x.company_key = c.company_key", join_type="left")
                 .where(exp.column("contact_key", table="c").eq(key))
             )
         else:
-            query = query.where(exp.column(key_col, table="x").eq(key))
+            query = query.from_(stored).where(exp.column(key_col, table="x").eq(key))
         value = store.engine.scalar(query)
         return f"{node.field} = {_show(value)}"
     if isinstance(node, EventCondition):

@@ -104,6 +104,9 @@ def refresh_contacts(store: Store, contact_ids: Iterable[str], *, as_of: datetim
     contact_keys, company_keys = touched_keys(store, contact_ids)
     if not contact_keys:
         return []
+    from segmint.traits import compute_traits  # traits first: segments read them
+
+    compute_traits(store, as_of=when, contact_keys=contact_keys, company_keys=company_keys)
     dynamic = {name: s for name, s in stored_segments(store).items() if s.kind == "dynamic"}
     results: list[RefreshResult] = []
     for entity, keys in (("contact", contact_keys), ("company", company_keys)):

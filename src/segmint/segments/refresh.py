@@ -8,6 +8,7 @@ movement per refresh, which ``segment history`` reads.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +24,17 @@ from segmint.segments.evaluate import compiler, now_utc
 from segmint.store.store import Store
 
 _TS = pa.timestamp("us", tz="UTC")
+
+
+@dataclass(frozen=True)
+class FullRefresh:
+    """A whole refresh: rows stored per traits model, then each segment's refresh, and the time each took."""
+
+    as_of: datetime
+    traits: dict[str, int]
+    segments: list[RefreshResult]
+    traits_seconds: float
+    segments_seconds: float
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,18 @@ def refresh_segments(
                 )
             )
     return results
+
+
+def refresh_all(store: Store, *, as_of: datetime | None = None) -> FullRefresh:
+    """The heartbeat: every traits model, then every dynamic segment, at one ``as_of``."""
+    from segmint.traits import compute_traits
+
+    as_of = (as_of or now_utc()).astimezone(UTC)
+    started = time.perf_counter()
+    traits = compute_traits(store, as_of=as_of)
+    middle = time.perf_counter()
+    segments = refresh_segments(store, as_of=as_of)
+    return FullRefresh(as_of, traits, segments, middle - started, time.perf_counter() - middle)
 
 
 def _refresh_one(
@@ -180,4 +204,4 @@ def member_segments(store: Store, member_key: int) -> dict[str, list[dict[str, o
     return {"current": current, "changes": changes}
 
 
-__all__ = ["RefreshResult", "member_segments", "refresh_segments", "segment_history"]
+__all__ = ["FullRefresh", "RefreshResult", "member_segments", "refresh_all", "refresh_segments", "segment_history"]

@@ -1,4 +1,4 @@
-"""A contact's profile: fields, company, consents in force and latest events."""
+"""A contact's profile: fields, traits, company, consents in force and latest events."""
 
 from __future__ import annotations
 
@@ -63,12 +63,17 @@ def contact_profile(store: Store, contact: str, *, events: int = 20) -> dict[str
         .limit(events)
     ).to_pylist()
     from segmint.segments.refresh import member_segments  # the service layer builds on the store
+    from segmint.traits import trait_values
 
+    traits = trait_values(store, "contact", key)
+    if row.get("company_key") is not None:
+        traits.update({f"company.{k}": v for k, v in trait_values(store, "company", row["company_key"]).items()})
     profile = {k: v for k, v in row.items() if k not in _HIDDEN}
     profile["company_id"] = company["company_id"] if company else None
     return {
         "contact": profile,
         "company": company,
+        "traits": traits,
         "consents": sorted(in_force.values(), key=lambda r: (r["channel"], r["purpose"] or "")),
         "consent_history": consents,
         "event_count": int(total or 0),

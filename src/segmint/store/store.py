@@ -63,9 +63,11 @@ class Store:
         return [CustomField(r["entity"], r["name"], FieldType(r["type"]), r["description"] or "") for r in rows]
 
     def registry(self) -> FieldRegistry:
-        """Every field a segment can name: built-in, custom and (later) traits."""
+        """Every field a segment can name: built-in, custom and traits."""
         if self._registry is None:
-            self._registry = build_registry(self.custom_fields())
+            from segmint.traits import trait_fields, trait_models
+
+            self._registry = build_registry(self.custom_fields(), trait_fields(trait_models(self.settings)))
         return self._registry
 
     def add_custom_field(self, field: CustomField) -> None:
@@ -141,10 +143,10 @@ class Store:
         return explain_segment(resolve_segment(self, segment), self.registry())
 
     def refresh(self, *, as_of: datetime | None = None) -> list[RefreshResult]:
-        """Re-evaluate every dynamic segment at ``as_of`` and record who entered and left."""
-        from segmint.segments import refresh_segments
+        """Compute every trait, then re-evaluate every dynamic segment at ``as_of``; record who entered and left."""
+        from segmint.segments import refresh_all
 
-        return refresh_segments(self, as_of=as_of)
+        return refresh_all(self, as_of=as_of).segments
 
 
 def open_store(url: str | None = None, settings: Settings | None = None) -> Store:
@@ -164,6 +166,9 @@ def open_store(url: str | None = None, settings: Settings | None = None) -> Stor
         migrate(engine)
         store = Store(engine, settings)
         store.sync_declared_properties()
+        from segmint.traits import ensure_trait_tables
+
+        ensure_trait_tables(store)
     except BaseException:
         engine.close()
         raise

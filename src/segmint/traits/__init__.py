@@ -1,0 +1,209 @@
+"""Traits: the seeds' segmentation models, computed for every contact and company at ``refresh``.
+
+Each module of this package holds one model (``MODEL = <class>``, see
+:mod:`segmint.traits.base`); they are found by walking the package, so adding
+a model is adding a module.  :func:`compute_traits` runs them in dependency
+order at one ``as_of`` and stores each model's rows in ``traits_<model>``;
+:func:`trait_fields` puts their fields into the field registry, where segments
+use them like any other field (company models also as ``company.<field>``).
+
+>>> [m.name for m in trait_models()][:3]
+['deliverability', 'engagement', 'persona']
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError as PydanticValidationError
+from sqlglot import exp
+
+from segmint.errors import ConfigError, Problem
+from segmint.model.fields import Field
+from segmint.model.tables import Column, Table
+from segmint.model.types import FieldType
+from segmint.traits.base import TABLE_PREFIX, TraitContext, TraitField, TraitModel, TraitSettings
+
+if TYPE_CHECKING:
+    from segmint.config import Settings
+    from segmint.store.store import Store
+
+
+@cache
+def model_classes() -> dict[str, type[TraitModel]]:
+    """Every model class of the package, by name."""
+    found: dict[str, type[TraitModel]] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if info.name == "base":
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        model = getattr(module, "MODEL", None)
+        if model is not None:
+            found[model.name] = model
+    return found
+
+
+def _ordered(classes: dict[str, type[TraitModel]]) -> list[type[TraitModel]]:
+    """Models after the models they require (then by name), so each reads finished tables."""
+    done: list[str] = []
+
+    def visit(name: str, chain: tuple[str, ...]) -> None:
+        if name in done:
+            return
+        if name in chain:
+            raise ConfigError(f"traits models require each other in a cycle: {' -> '.join((*chain, name))}")
+        for required in sorted(classes[name].requires):
+            if required not in classes:
+                raise ConfigError(f"traits model '{name}' requires unknown model '{required}'")
+            visit(required, (*chain, name))
+        done.append(name)
+
+    for name in sorted(classes):
+        visit(name, ())
+    return [classes[n] for n in done]
+
+
+def model_settings(cls: type[TraitModel], settings: Settings | None) -> TraitSettings:
+    """A model's settings from ``[traits.<model>]``, with the seeds' defaults."""
+    data: dict[str, Any] = (settings.traits.get(cls.name) if settings is not None else None) or {}
+    try:
+        return cls.Settings.model_validate(data)
+    except PydanticValidationError as exc:
+        problems = [
+            Problem(".".join(["traits", cls.name, *(str(p) for p in e["loc"])]), e["msg"]) for e in exc.errors()
+        ]
+        raise ConfigError(f"segmint.toml: invalid settings of traits model '{cls.name}'", problems=problems) from exc
+
+
+def trait_models(settings: Settings | None = None) -> list[TraitModel]:
+    """Every model, configured, in the order they are computed."""
+    classes = model_classes()
+    if settings is not None:
+        for name in settings.traits:
+            if name not in classes:
+                raise ConfigError(
+                    f"segmint.toml: unknown traits model '{name}'",
+                    problems=[Problem(f"traits.{name}", "unknown traits model", sorted(classes))],
+                )
+    return [cls(model_settings(cls, settings)) for cls in _ordered(classes)]
+
+
+def trait_fields(models: Iterable[TraitModel]) -> list[Field]:
+    """The registry entries of the models' fields (company fields also as ``company.<field>``)."""
+    fields: list[Field] = []
+    for model in models:
+        for f in model.fields():
+            fields.append(Field(model.entity, f.name, f.type, f.description, "trait", model.table, f.column_name))
+            if model.entity == "company":
+                desc = f"The company's {f.description[0].lower()}{f.description[1:]}"
+                fields.append(
+                    Field("contact", f"company.{f.name}", f.type, desc, "trait", model.table, f.column_name, "company")
+                )
+    return fields
+
+
+def trait_table(model: TraitModel) -> Table:
+    key = Column(model.key, FieldType.INTEGER, "Internal key.", internal=True)
+    columns = tuple(Column(f.column_name, f.type, f.description) for f in model.fields())
+    return Table(model.table, model.entity, (key, *columns), key_column=model.key, description=model.summary)
+
+
+def ensure_trait_tables(store: Store, models: Sequence[TraitModel] | None = None) -> None:
+    """Create the models' tables that are missing (empty until the first refresh) and missing columns."""
+    engine = store.engine
+    for model in models if models is not None else trait_models(store.settings):
+        table = trait_table(model)
+        if not engine.table_exists(table.name):
+            engine.create_table(table)
+            continue
+        have = set(engine.table_columns(table.name))
+        for column in table.columns:
+            if column.name not in have:
+                engine.add_column(table.name, column)
+
+
+def compute_traits(
+    store: Store,
+    *,
+    as_of: datetime,
+    contact_keys: Sequence[int] | None = None,
+    company_keys: Sequence[int] | None = None,
+    names: Iterable[str] | None = None,
+) -> dict[str, int]:
+    """Compute every model (or ``names``) at ``as_of``; returns rows stored per model.
+
+    With ``contact_keys`` (the fresh path), only those contacts and
+    ``company_keys`` are recomputed; everyone else keeps their rows.  All
+    models are stored in one transaction: a failure leaves the old traits.
+    """
+    from segmint.compile import compiler_for
+
+    engine = store.engine
+    models = trait_models(store.settings)
+    wanted = set(names) if names is not None else None
+    partial = contact_keys is not None
+    if partial and company_keys is None:
+        company_keys = []
+    ctx = TraitContext(
+        store,
+        compiler_for(engine.name, store.registry(), {}, as_of=as_of.astimezone(UTC)),
+        as_of,
+        contact_keys=list(contact_keys) if contact_keys is not None else None,
+        company_keys=list(company_keys) if company_keys is not None else None,
+    )
+    stored: dict[str, int] = {}
+    with engine.transaction():
+        for model in models:
+            if wanted is not None and model.name not in wanted:
+                continue
+            table = trait_table(model)
+            columns = table.column_names
+            select = model.query(ctx)
+            rows = f"SELECT {', '.join(engine.quote(c) for c in columns)} FROM ({engine.sql(select)}) AS model_rows"
+            if partial:
+                keys = ctx.company_keys if model.entity == "company" else ctx.contact_keys
+                if not keys:
+                    continue
+                ensure_trait_tables(store, [model])
+                engine.delete_where(table.name, engine.sql(ctx._keys(exp.column(model.key), keys)))
+            else:
+                engine.drop_table(table.name)
+                engine.create_table(table)
+            engine.insert_select(table.name, columns, rows)
+            model.after(ctx)
+            stored[model.name] = int(engine.scalar(f"SELECT COUNT(*) FROM {engine.quote(table.name)}") or 0)
+    return stored
+
+
+def trait_values(store: Store, entity: str, key: int) -> dict[str, Any]:
+    """Every trait of one contact or company as stored by the last refresh (``{}`` before any)."""
+    values: dict[str, Any] = {}
+    engine = store.engine
+    for model in trait_models(store.settings):
+        if model.entity != entity or not engine.table_exists(model.table):
+            continue
+        rows = engine.query(f"SELECT * FROM {engine.quote(model.table)} WHERE {engine.quote(model.key)} = {int(key)}")
+        row = rows.to_pylist()[0] if rows.num_rows else {}
+        for f in model.fields():
+            values[f.name] = row.get(f.column_name)
+    return values
+
+
+__all__ = [
+    "TABLE_PREFIX",
+    "TraitContext",
+    "TraitField",
+    "TraitModel",
+    "TraitSettings",
+    "compute_traits",
+    "ensure_trait_tables",
+    "model_classes",
+    "trait_fields",
+    "trait_models",
+    "trait_values",
+]
