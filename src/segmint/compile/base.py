@@ -488,6 +488,10 @@ class SegmentCompiler:
             else:
                 on = exp.column("contact_key", table=alias).eq(exp.column("contact_key", table="c"))
             self._trait_joins[alias] = (fld.table, on)
+        if fld.explicit_column is not None:  # the stored value wins, else the inferred one
+            return exp.func(
+                "COALESCE", exp.column(fld.explicit_column, table=self._alias), exp.column(fld.column, table=alias)
+            )
         return exp.column(fld.column, table=alias)
 
     # ---- literals and operators ---------------------------------------------------------

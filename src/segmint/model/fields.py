@@ -34,7 +34,9 @@ class Field:
     """One named, typed value of an entity.
 
     ``table`` and ``column`` say where it is stored; ``via`` is ``"company"``
-    for a contact's view of a company field (``company.employees``).
+    for a contact's view of a company field (``company.employees``).  A trait
+    with ``explicit_column`` replaces the built-in field of its name: the
+    stored value (``lifecycle_stage`` as imported) wins, else the inferred one.
     """
 
     entity: str
@@ -45,6 +47,8 @@ class Field:
     table: str
     column: str
     via: str | None = None
+    #: a trait that refines a stored field of the same entity: the stored value wins when set
+    explicit_column: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -98,7 +98,10 @@ def trait_fields(models: Iterable[TraitModel]) -> list[Field]:
     fields: list[Field] = []
     for model in models:
         for f in model.fields():
-            fields.append(Field(model.entity, f.name, f.type, f.description, "trait", model.table, f.column_name))
+            explicit = f.name if f.explicit else None
+            fields.append(
+                Field(model.entity, f.name, f.type, f.description, "trait", model.table, f.column_name, None, explicit)
+            )
             if model.entity == "company":
                 desc = f"The company's {f.description[0].lower()}{f.description[1:]}"
                 fields.append(

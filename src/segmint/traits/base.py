@@ -53,6 +53,8 @@ class TraitField:
     type: FieldType
     description: str
     column: str = ""
+    #: refines the entity's stored field of the same name, which wins when set (``lifecycle_stage``)
+    explicit: bool = False
 
     @property
     def column_name(self) -> str:
