@@ -14,11 +14,11 @@ from rich.table import Table
 from sqlglot import exp
 
 from segmint.cli.common import DbOption, SegmintTyper, console, store_from
-from segmint.compile import MEMBER_ID, MEMBER_KEY
+from segmint.compile import MEMBER_ID
 from segmint.dsl import explain_segment
 from segmint.dsl.timestamps import parse_timestamp
 from segmint.errors import UsageError
-from segmint.model.tables import COMPANIES, CONTACTS, SEGMENT_MEMBERS, SEGMENT_REFRESHES, SEGMENTS, STATIC_MEMBERS
+from segmint.model.tables import SEGMENT_MEMBERS, SEGMENT_REFRESHES, SEGMENTS, STATIC_MEMBERS
 from segmint.segments import (
     apply_segments,
     change_static_members,
@@ -172,23 +172,11 @@ def member_rows(
     """Members with the requested fields, sorted by id."""
     registry = store.registry()
     id_name = "company_id" if segment.entity == "company" else "contact_id"
-    main, alias, key = (
-        (COMPANIES.name, "co", "company_key") if segment.entity == "company" else (CONTACTS.name, "c", "contact_key")
-    )
     resolved = [registry.get(segment.entity, name, path=f"--fields {name}") for name in fields]
-    inner = compiler(store, as_of=as_of, extra=segment).compile(segment)
-    inner.set("order", None)
-    query = exp.select(exp.column(MEMBER_ID, table="m").as_(id_name)).from_(inner.subquery("m"))
-    query = query.join(
-        exp.to_table(main).as_(alias), on=exp.column(key, table=alias).eq(exp.column(MEMBER_KEY, table="m"))
-    )
-    if any(f.via == "company" for f in resolved) and segment.entity == "contact":
-        query = query.join(
-            exp.to_table(COMPANIES.name).as_("co"), on="co.company_key = c.company_key", join_type="left"
-        )
-    for fld in resolved:
-        table = "co" if (fld.via == "company" or segment.entity == "company") else alias
-        query = query.select(exp.column(fld.column, table=table).as_(f"f_{len(query.expressions)}"))
+    query = compiler(store, as_of=as_of, extra=segment).compile(segment, fields=resolved)
+    query = exp.select(
+        exp.column(MEMBER_ID).as_(id_name), *(exp.column(f"f_{i}") for i in range(1, len(resolved) + 1))
+    ).from_(query.subquery("m"))
     query = query.order_by(exp.column(id_name))
     result = store.engine.query(query)
     header = [id_name, *fields]

@@ -165,14 +165,17 @@ class SegmentCompiler:
 
     # ---- entry points -----------------------------------------------------------
 
-    def compile(self, segment: Segment, *, keys: Iterable[int] | None = None) -> exp.Select:
+    def compile(
+        self, segment: Segment, *, keys: Iterable[int] | None = None, fields: Iterable[Field] = ()
+    ) -> exp.Select:
         """``SELECT member_key, member_id`` of the segment's members, ordered by id.
 
         ``keys`` restricts the evaluation to those members (the path that keeps
-        touched contacts fresh without re-evaluating everyone).
+        touched contacts fresh without re-evaluating everyone); ``fields`` adds
+        their values as columns ``f_1``, ``f_2``, … (stored fields and traits alike).
         """
         self._nested = [0]
-        query = self._members(segment, keys=list(keys) if keys is not None else None)
+        query = self._members(segment, keys=list(keys) if keys is not None else None, fields=list(fields))
         return query.order_by(exp.column(MEMBER_ID), copy=False)
 
     def event_measures(self, segment: Segment, key: int) -> exp.Select:
@@ -195,7 +198,9 @@ class SegmentCompiler:
             return COMPANIES.name, "co", "company_key", "company_id"
         return CONTACTS.name, "c", "contact_key", "contact_id"
 
-    def _members(self, segment: Segment, *, keys: list[int] | None = None) -> exp.Select:
+    def _members(
+        self, segment: Segment, *, keys: list[int] | None = None, fields: list[Field] | None = None
+    ) -> exp.Select:
         table, alias, key, ident = self._main_table(segment.entity)
         self._keys = keys
         self._entity = segment.entity
@@ -215,6 +220,8 @@ class SegmentCompiler:
         query = exp.select(
             exp.column(key, table=alias).as_(MEMBER_KEY), exp.column(ident, table=alias).as_(MEMBER_ID), copy=False
         ).from_(exp.to_table(table).as_(alias), copy=False)
+        for i, fld in enumerate(fields or (), start=1):
+            query = query.select(self._field_column(fld).as_(f"f_{i}"), copy=False)
         if self._uses_company and segment.entity == "contact":
             query = query.join(
                 exp.to_table(COMPANIES.name).as_("co"),

@@ -290,6 +290,8 @@ class Segment:
     members: tuple[str, ...] = ()
     title: str | None = None
     description: str | None = None
+    #: an extension of SEGMENTS.md: labels that group segments (the playbook's themes)
+    tags: tuple[str, ...] = ()
 
     @property
     def root(self) -> Condition:
@@ -315,6 +317,8 @@ class Segment:
             data["title"] = self.title
         if self.description is not None:
             data["description"] = self.description
+        if self.tags:
+            data["tags"] = list(self.tags)
         data["entity"] = self.entity
         data["kind"] = self.kind
         if self.kind == "static":

@@ -67,7 +67,7 @@ from segmint.errors import NotFoundError, Problem, ValidationError
 #: a segment's name: lower-case letters, digits and '-', at most 63 characters
 NAME_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
-SEGMENT_KEYS = ("name", "title", "description", "entity", "kind", "match", "conditions", "members")
+SEGMENT_KEYS = ("name", "title", "description", "tags", "entity", "kind", "match", "conditions", "members")
 #: the keys that say what a condition is; each condition has exactly one
 CONDITION_KINDS = ("field", "event", "segment", "all", "any", "not")
 CONDITION_KEYS: dict[str, tuple[str, ...]] = {
@@ -288,6 +288,7 @@ class _Reader:
             self.problem("name", *bad)
         title = self.text(data, "title", "")
         description = self.text(data, "description", "")
+        tags = self.tags(data.get("tags"))
         entity = self.choice(data, "entity", ENTITIES, "", "entity", default="contact")
         kind = self.choice(data, "kind", KINDS, "", "kind", default="dynamic")
         match = self.choice(data, "match", MATCHES, "", "match", default="all")
@@ -311,7 +312,17 @@ class _Reader:
             members=members,
             title=title,
             description=description,
+            tags=tags,
         )
+
+    def tags(self, value: object) -> tuple[str, ...]:
+        """An extension of SEGMENTS.md: optional labels that group segments (the playbook's themes)."""
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            self.problem("tags", f"tags is a list of words, e.g. [engagement], got {_describe(value)}")
+            return ()
+        return tuple(dict.fromkeys(v.strip().lower() for v in value))
 
     def members(self, value: object) -> tuple[str, ...]:
         """A static segment's ids: strings (integers are read as their digits); duplicates dropped."""

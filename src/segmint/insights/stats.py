@@ -74,7 +74,9 @@ def store_stats(store: Store) -> StoreStats:
     registry = store.registry()
     tables = []
     for entity, table in (("contact", "contacts"), ("company", "companies"), ("deal", "deals")):
-        columns = [(f.column, f.type.value) for f in registry.for_entity(entity) if f.via is None]
+        columns = [
+            (f.column, f.type.value) for f in registry.for_entity(entity) if f.via is None and f.origin != "trait"
+        ]
         tables.append(_table_stats(store, table, columns))
     event_columns = [(c.name, c.type.value) for c in EVENTS.input_columns]
     tables.append(_table_stats(store, "events", event_columns))
