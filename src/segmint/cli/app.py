@@ -11,7 +11,7 @@ from __future__ import annotations
 import typer
 
 from segmint import __version__
-from segmint.cli import contacts, data, demo, segment
+from segmint.cli import contacts, data, demo, playbook, segment
 from segmint.cli.common import SegmintTyper
 
 app = SegmintTyper(
@@ -43,6 +43,7 @@ data.register(app)
 demo.register(app)
 app.add_typer(contacts.app, name="contacts")
 segment.register(app)
+playbook.register(app)
 
 
 def main() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -12,8 +11,8 @@ from rich.table import Table
 from segmint.cli.common import DbOption, console, store_from
 from segmint.cli.data import print_stats
 from segmint.insights.stats import store_stats
-from segmint.segments import apply_segments, refresh_segments
-from segmint.segments.definitions import check_definitions
+from segmint.playbook import install_playbook, playbook_themes
+from segmint.segments import refresh_all
 from segmint.store.load import LoadSummary, load_files, load_tables
 
 # Companies before the contacts who work there, contacts before what they did.
@@ -46,10 +45,9 @@ def demo(
         else:
             for entity in LOAD_ORDER:
                 summaries.append(load_tables(store, entity, getattr(data, entity)(), source=f"demo-{entity}"))
-        # Example segments from the seeds, refreshed at the end of the demo's data.
-        with resources.as_file(resources.files("segmint.demo") / "segments") as folder:
-            apply_segments(store, check_definitions(store, folder))
-        refreshed = refresh_segments(store, as_of=data.config.end)
+        # The playbook, with every trait, refreshed at the end of the demo's data.
+        install_playbook(store)
+        refreshed = refresh_all(store, as_of=data.config.end)
         result = store_stats(store)
         busiest = store.engine.scalar(
             "SELECT c.contact_id FROM contacts c JOIN events e ON e.contact_key = c.contact_key "
@@ -64,13 +62,17 @@ def demo(
         )
     console.print(table)
     print_stats(result)
+    sizes = {r.segment: r.size for r in refreshed.segments}
     segments = Table(
-        title=f"example segments at {data.config.end:%Y-%m-%d} (segmint segment list)", title_justify="left"
+        title=f"the playbook at {data.config.end:%Y-%m-%d}: traits in {refreshed.traits_seconds:.1f} s, "
+        f"segments in {refreshed.segments_seconds:.1f} s (segmint playbook list)",
+        title_justify="left",
     )
-    for col in ("segment", "members"):
+    for col in ("theme", "segment", "members", "title"):
         segments.add_column(col, justify="right" if col == "members" else "left")
-    for r in refreshed:
-        segments.add_row(r.segment, f"{r.size:,}")
+    for theme, members in playbook_themes().items():
+        for i, segment in enumerate(members):
+            segments.add_row(theme if i == 0 else "", segment.name, f"{sizes.get(segment.name, 0):,}", segment.title)
     console.print(segments)
     where = f" --db {db}" if db else ""
     if busiest:

@@ -1,0 +1,59 @@
+"""The playbook: every segment the seeds name, ready to use, one YAML file each.
+
+Each segment has a title, a description saying which advice it implements and
+what to send to it, and a tag naming its theme (relationship, engagement,
+interests, leads, persona, journey, deliverability, value, sales, source,
+cohorts, firmographics).  They are built on the traits (``segmint.traits``),
+so they are true after a ``segmint refresh``.
+
+>>> themes = playbook_themes()
+>>> len(themes["relationship"])
+4
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib import resources
+
+from segmint.dsl import Segment, parse_segment
+from segmint.errors import Problem, ValidationError
+from segmint.segments import ApplyResult, apply_segments
+from segmint.store.store import Store
+
+
+def playbook_segments(tags: Iterable[str] | None = None) -> dict[str, Segment]:
+    """The playbook's segments (parsed, not yet validated against a store), by name; ``tags`` filters."""
+    wanted = {t.lower() for t in tags} if tags is not None else None
+    found: dict[str, Segment] = {}
+    for path in sorted(resources.files(__name__).iterdir(), key=lambda p: p.name):
+        if not path.name.endswith(".yaml"):
+            continue
+        segment = parse_segment(path.read_text(encoding="utf-8"), origin=f"playbook/{path.name}")
+        if wanted is None or wanted & set(segment.tags):
+            found[segment.name] = segment
+    if wanted is not None:
+        known = {t for s in playbook_segments().values() for t in s.tags}
+        unknown = sorted(wanted - known)
+        if unknown:
+            raise ValidationError(
+                f"unknown playbook theme '{unknown[0]}'",
+                problems=[Problem("--tag", f"unknown playbook theme '{t}'", sorted(known)) for t in unknown],
+            )
+    return found
+
+
+def playbook_themes() -> dict[str, list[Segment]]:
+    """The playbook's segments grouped by their theme (first tag), in file order."""
+    themes: dict[str, list[Segment]] = {}
+    for segment in playbook_segments().values():
+        themes.setdefault(segment.tags[0] if segment.tags else "other", []).append(segment)
+    return themes
+
+
+def install_playbook(store: Store, tags: Iterable[str] | None = None) -> ApplyResult:
+    """Validate the playbook against the store and store every segment (all or nothing)."""
+    return apply_segments(store, playbook_segments(tags))
+
+
+__all__ = ["install_playbook", "playbook_segments", "playbook_themes"]
