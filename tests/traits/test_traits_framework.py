@@ -77,7 +77,8 @@ def test_every_trait_is_in_the_registry_with_a_description(tmp_path: Path) -> No
         for model in trait_models():
             for f in model.fields():
                 found = registry.get(model.entity, f.name)
-                assert found.origin == "trait" and found.table == f"traits_{model.name}"
+                assert found.origin == "trait"
+                assert found.table == f"traits_{model.name}"
                 assert len(f.description) > 20, f.name
                 if model.entity == "company":
                     assert registry.get("contact", f"company.{f.name}").via == "company"
@@ -121,11 +122,22 @@ def test_profile_and_cli_show_traits(tmp_path: Path) -> None:
         profile: dict[str, Any] = contact_profile(store, "ann")
     assert profile["traits"]["engagement_tier"] == "active"
     shown = runner.invoke(app, ["contacts", "show", "ann", "--db", db], catch_exceptions=False)
-    assert shown.exit_code == 0 and "engagement_tier" in shown.output and "active" in shown.output
+    assert shown.exit_code == 0
+    assert "engagement_tier" in shown.output
+    assert "active" in shown.output
     members = runner.invoke(
         app,
-        ["segment", "members", "--db", db, "--fields", "engagement_tier,last_engaged_at", "--as-of", AS_OF.isoformat()]
-        + [str(write_segment(tmp_path))],
+        [
+            "segment",
+            "members",
+            "--db",
+            db,
+            "--fields",
+            "engagement_tier,last_engaged_at",
+            "--as-of",
+            AS_OF.isoformat(),
+            str(write_segment(tmp_path)),
+        ],
         catch_exceptions=False,
     )
     assert members.exit_code == 0, members.output
