@@ -47,6 +47,7 @@ class Stream(IntEnum):
     DEALS = 8
     CRM_EVENTS = 9
     CONSENTS = 10
+    RECENT_CARTS = 11
 
 
 @dataclass(frozen=True)

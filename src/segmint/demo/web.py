@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from segmint.demo import catalog
-from segmint.demo.config import DAY, MINUTE, SECOND, DemoConfig, Stream, office_hours, pick, pick_rows
+from segmint.demo.config import DAY, HOUR, MINUTE, SECOND, DemoConfig, Stream, office_hours, pick, pick_rows
 from segmint.demo.frame import EventParts
 from segmint.demo.profile import CONSUMER, NEVER_ENGAGED, PROSPECT, SUBSCRIBER, Profile
 from segmint.demo.world import CART, DOWNLOAD, FORM, PAGE_VIEW, PURCHASE, SEARCH, World
@@ -41,6 +41,7 @@ DOWNLOAD_SHARE = np.array([0.05, 0.03, 0.09, 0.06, 0.08, 0.01])
 SEARCH_SHARE = 0.12
 CART_SHARE = 0.40
 CHECKOUT_SHARE = 0.50
+RECENT_CART_SHARE = 0.05  # of active shoppers: a cart in the demo's last day, not bought
 
 
 def _group_offsets(sizes: np.ndarray, rng: np.random.Generator, mean_gap: float) -> np.ndarray:
@@ -77,6 +78,7 @@ def web_events(config: DemoConfig, world: World, prof: Profile, parts: EventPart
     sc, s_ts, shop = sc[chronological], s_ts[chronological], shop[chronological]
     _signups(config, world, prof, parts, rng)
     _hot_prospects(config, world, prof, parts, rng)
+    _recent_carts(config, world, prof, parts)
 
     n_s = len(sc)
     pages = np.minimum(rng.geometric(0.42, n_s), 12)
@@ -212,6 +214,25 @@ def _hot_prospects(
     ts = np.minimum(ts, config.end_us - MINUTE)
     pricing = world.urls.offsets["pricing"]
     parts.add(PAGE_VIEW, contact, ts, url=pricing, traffic=0, props=world.props.offsets["title"] + pricing)
+
+
+def _recent_carts(config: DemoConfig, world: World, prof: Profile, parts: EventParts) -> None:
+    """A few active shoppers left something in the cart during the last day (the abandoned-cart segment).
+
+    A stream of its own, so the rest of the data is the same as without it.
+    """
+    rng = config.rng(Stream.RECENT_CARTS, prof.chunk)
+    chosen = rng.random(prof.n) < RECENT_CART_SHARE
+    who = np.flatnonzero(
+        prof.shop & (prof.engaged_until >= config.end_us) & (prof.created < config.end_us - DAY) & chosen
+    )
+    ts = config.end_us - (rng.random(len(who)) * 20 * HOUR).astype(np.int64) - HOUR
+    n_products = len(catalog.SHOP_PRODUCTS[0])
+    c = prof.shop_cat[who] - catalog.FISHING
+    product = c * n_products + rng.integers(0, n_products, len(who))
+    prices = np.array([p.price for group in catalog.SHOP_PRODUCTS for p in group])
+    item = world.props.offsets["item"] + product * 3
+    parts.add(CART, who, ts, product=product, category=c + catalog.FISHING, price=prices[product], props=item)
 
 
 def _shop(
