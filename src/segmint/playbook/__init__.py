@@ -52,8 +52,19 @@ def playbook_themes() -> dict[str, list[Segment]]:
 
 
 def install_playbook(store: Store, tags: Iterable[str] | None = None) -> ApplyResult:
-    """Validate the playbook against the store and store every segment (all or nothing)."""
-    return apply_segments(store, playbook_segments(tags))
+    """Validate the playbook against the store and store every segment (all or nothing).
+
+    With ``tags``, the segments of those themes and every playbook segment they nest.
+    """
+    everything = playbook_segments()
+    chosen = playbook_segments(tags) if tags is not None else everything
+    todo = list(chosen)
+    while todo:
+        for needed in everything[todo.pop()].dependencies():
+            if needed in everything and needed not in chosen:
+                chosen[needed] = everything[needed]
+                todo.append(needed)
+    return apply_segments(store, chosen)
 
 
 __all__ = ["install_playbook", "playbook_segments", "playbook_themes"]
