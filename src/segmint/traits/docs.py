@@ -50,7 +50,9 @@ def render_traits() -> str:
             parts.append(f"| `{f.name}` | {f.type.value} | {f.description} |\n")
         settings = type(model.settings).model_fields
         if settings:
-            parts.append(f"\nSettings (`[traits.{model.name}]`):\n\n| setting | default | meaning |\n| --- | --- | --- |\n")
+            parts.append(
+                f"\nSettings (`[traits.{model.name}]`):\n\n| setting | default | meaning |\n| --- | --- | --- |\n"
+            )
             for name, info in settings.items():
                 default = getattr(model.settings, name)
                 if hasattr(default, "model_dump"):
