@@ -7,8 +7,9 @@ order at one ``as_of`` and stores each model's rows in ``traits_<model>``;
 :func:`trait_fields` puts their fields into the field registry, where segments
 use them like any other field (company models also as ``company.<field>``).
 
->>> [m.name for m in trait_models()][:3]
-['deliverability', 'engagement', 'persona']
+>>> names = [m.name for m in trait_models()]
+>>> names.index("interests") < names.index("affinity")   # affinity reads the interests table
+True
 """
 
 from __future__ import annotations
