@@ -60,3 +60,10 @@ def test_docs_segments_names_every_operator_and_command() -> None:
     ):
         assert f"segmint segment {command}" in readme, command
     assert "segmint refresh" in readme
+
+
+def test_docs_traits_match_the_code() -> None:
+    from segmint.traits.docs import render_traits
+
+    committed = (ROOT / "docs" / "traits.md").read_text(encoding="utf-8")
+    assert committed == render_traits(), "regenerate with: python -m segmint.traits.docs > docs/traits.md"

@@ -69,7 +69,7 @@ def demo(
         title_justify="left",
     )
     for col in ("theme", "segment", "members", "title"):
-        segments.add_column(col, justify="right" if col == "members" else "left")
+        segments.add_column(col, justify="right" if col == "members" else "left", no_wrap=True, overflow="ellipsis")
     for theme, members in playbook_themes().items():
         for i, segment in enumerate(members):
             segments.add_row(theme if i == 0 else "", segment.name, f"{sizes.get(segment.name, 0):,}", segment.title)

@@ -130,15 +130,21 @@ ROLES: tuple[tuple[str, str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, 
         "individual",
         (("Servicetekniker", "Montör"), ("Huoltoteknikko", "Asentaja"), ("Service Technician",)),
     ),
+    (
+        "marketing_manager",
+        "manager",
+        (("Marknadschef", "Marknadsansvarig"), ("Markkinointipäällikkö",), ("Marketing Manager",)),
+    ),
+    ("hr_manager", "manager", (("Personalchef", "HR-chef"), ("Henkilöstöpäällikkö", "HR-päällikkö"), ("HR Manager",))),
 )
 ROLE_NAMES = tuple(r[0] for r in ROLES)
 SENIORITIES = ("c_level", "manager", "individual")
 #: Role weights in small (< 20 employees), mid and large (> 250) companies and at resellers.
 ROLE_WEIGHTS = (
-    (0.30, 0.05, 0.01, 0.15, 0.18, 0.12, 0.08, 0.06, 0.02, 0.03),
-    (0.06, 0.06, 0.05, 0.16, 0.24, 0.13, 0.10, 0.07, 0.07, 0.06),
-    (0.02, 0.04, 0.07, 0.15, 0.28, 0.12, 0.10, 0.08, 0.08, 0.06),
-    (0.15, 0.03, 0.02, 0.25, 0.08, 0.02, 0.02, 0.35, 0.03, 0.05),
+    (0.30, 0.05, 0.01, 0.15, 0.16, 0.12, 0.08, 0.06, 0.02, 0.03, 0.02, 0.00),
+    (0.06, 0.06, 0.05, 0.16, 0.21, 0.13, 0.10, 0.07, 0.07, 0.06, 0.02, 0.01),
+    (0.02, 0.04, 0.07, 0.15, 0.24, 0.12, 0.10, 0.08, 0.08, 0.06, 0.02, 0.02),
+    (0.15, 0.03, 0.02, 0.21, 0.08, 0.02, 0.02, 0.35, 0.03, 0.05, 0.03, 0.01),
 )
 
 
@@ -206,6 +212,7 @@ SERVICE_PAGES = (
     ("/service", "Service och underhåll"),
     ("/service/maintenance-contracts", "Serviceavtal"),
     ("/service/spare-parts", "Reservdelar"),
+    ("/service/delivery", "Leveranser och frakt"),
 )
 COMPANY_PAGES = (
     ("/about", "Om oss"),

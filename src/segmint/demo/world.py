@@ -330,8 +330,8 @@ def build_world(config: DemoConfig) -> World:
             paths = [u for u in urls.values if u and u.startswith(f"/shop/{catalog.TOPICS[topic]}")]
         elif topic == catalog.SERVICE:
             paths = [p for p, _ in catalog.SERVICE_PAGES]
-        else:
-            paths = ["/contact"]
+        else:  # delivery
+            paths = ["/service/delivery"]
         link_offset[topic], link_count[topic] = (
             links.add(f"topic:{topic}", [catalog.SITE + p for p in paths]),
             len(paths),

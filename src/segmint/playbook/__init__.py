@@ -7,8 +7,8 @@ cohorts, firmographics).  They are built on the traits (``segmint.traits``),
 so they are true after a ``segmint refresh``.
 
 >>> themes = playbook_themes()
->>> len(themes["relationship"])
-4
+>>> [s.name for s in themes["relationship"]][:4]
+['customers', 'former-customers', 'never-bought-subscribers', 'partners-tech']
 """
 
 from __future__ import annotations
@@ -43,12 +43,30 @@ def playbook_segments(tags: Iterable[str] | None = None) -> dict[str, Segment]:
     return found
 
 
+#: The order themes are shown in: from who a contact is to what to send them.
+THEMES = (
+    "relationship",
+    "engagement",
+    "interests",
+    "leads",
+    "journey",
+    "value",
+    "sales",
+    "persona",
+    "source",
+    "cohorts",
+    "firmographics",
+    "deliverability",
+)
+
+
 def playbook_themes() -> dict[str, list[Segment]]:
-    """The playbook's segments grouped by their theme (first tag), in file order."""
+    """The playbook's segments grouped by their theme (first tag), themes in :data:`THEMES` order."""
     themes: dict[str, list[Segment]] = {}
     for segment in playbook_segments().values():
         themes.setdefault(segment.tags[0] if segment.tags else "other", []).append(segment)
-    return themes
+    rank = {t: i for i, t in enumerate(THEMES)}
+    return dict(sorted(themes.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0])))
 
 
 def install_playbook(store: Store, tags: Iterable[str] | None = None) -> ApplyResult:
