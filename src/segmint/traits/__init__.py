@@ -22,7 +22,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError as PydanticValidationError
-from sqlglot import exp
 
 from segmint.errors import ConfigError, Problem
 from segmint.model.fields import Field
@@ -174,7 +173,7 @@ def compute_traits(
                 if not keys:
                     continue
                 ensure_trait_tables(store, [model])
-                engine.delete_where(table.name, engine.sql(ctx._keys(exp.column(model.key), keys)))
+                engine.delete_where(table.name, engine.sql(ctx.keys_condition(model.key, model.entity)))
             else:
                 engine.drop_table(table.name)
                 engine.create_table(table)

@@ -181,6 +181,11 @@ class TraitContext:
 
         return tree.transform(replace, copy=False)  # type: ignore[return-value]
 
+    def keys_condition(self, column: str | exp.Expr, entity: str = "contact") -> exp.Expr:
+        """The fresh path's restriction as a condition on ``column`` (TRUE on a full refresh)."""
+        column = exp.column(column) if isinstance(column, str) else column
+        return self._keys(column, self.company_keys if entity == "company" else self.contact_keys)
+
     def _keys(self, column: exp.Expr, keys: Sequence[int] | None) -> exp.Expr:
         if keys is None:
             return exp.true()

@@ -350,8 +350,8 @@ class LeadScore(TraitModel):
         if not engine.table_exists(HISTORY.name):
             engine.create_table(HISTORY)
         day = _day(ctx.as_of)
-        today = ctx.parse(f"SELECT * FROM {HISTORY.name} WHERE day = :day AND KEYS(contact_key)", day=day)
-        engine.delete_where(HISTORY.name, engine.sql(today.args["where"].this))
+        today = exp.and_(exp.column("day").eq(ctx.literal(day)), ctx.keys_condition("contact_key"))
+        engine.delete_where(HISTORY.name, engine.sql(today))
         rows = ctx.parse(
             f"SELECT contact_key, :day AS day, lead_score AS score FROM {self.table} "
             "WHERE has_score AND KEYS(contact_key)",
