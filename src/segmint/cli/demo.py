@@ -65,14 +65,14 @@ def demo(
     sizes = {r.segment: r.size for r in refreshed.segments}
     segments = Table(
         title=f"the playbook at {data.config.end:%Y-%m-%d}: traits in {refreshed.traits_seconds:.1f} s, "
-        f"segments in {refreshed.segments_seconds:.1f} s (segmint playbook list)",
+        f"segments in {refreshed.segments_seconds:.1f} s (titles: segmint playbook list)",
         title_justify="left",
     )
-    for col in ("theme", "segment", "members", "title"):
-        segments.add_column(col, justify="right" if col == "members" else "left", no_wrap=True, overflow="ellipsis")
+    for col in ("theme", "segment", "members"):
+        segments.add_column(col, justify="right" if col == "members" else "left", no_wrap=True)
     for theme, members in playbook_themes().items():
         for i, segment in enumerate(members):
-            segments.add_row(theme if i == 0 else "", segment.name, f"{sizes.get(segment.name, 0):,}", segment.title)
+            segments.add_row(theme if i == 0 else "", segment.name, f"{sizes.get(segment.name, 0):,}")
     console.print(segments)
     where = f" --db {db}" if db else ""
     if busiest:
