@@ -194,7 +194,6 @@ class Lifecycle(TraitModel):
             "form_submit",
             "content_download",
             "page_view",
-            *s.email_events,
             *(e for r in rules for e in r.events),
         } - {DEAL_WON}
         mql_url = exp.column("url", table="ev")
@@ -208,7 +207,8 @@ class Lifecycle(TraitModel):
             f"""
             WITH ev AS (
               SELECT e.contact_key, e.event, e.ts, LOWER(e.url) AS url,
-                     LOWER(PROP(e.properties, 'form_id')) AS form_id
+                     -- only forms have a form_id: reading the JSON of every event cost most of the model's time
+                     CASE WHEN e.event = 'form_submit' THEN LOWER(PROP(e.properties, 'form_id')) END AS form_id
               FROM events e
               WHERE e.ts <= :as_of AND e.event IN (:events) AND e.contact_key IS NOT NULL AND KEYS(e.contact_key)
               UNION ALL
@@ -231,10 +231,16 @@ class Lifecycle(TraitModel):
                      COUNT(*) FILTER (WHERE ev.event = 'content_download'
                                       OR (ev.event = 'form_submit'
                                           AND NOT COALESCE(ev.form_id IN (:subscriber_forms), FALSE))) > 0 AS is_lead,
-                     COUNT(*) FILTER (WHERE ev.event IN (:email_events)
-                                      OR (ev.event = 'form_submit' AND ev.form_id IN (:subscriber_forms))) > 0
+                     COUNT(*) FILTER (WHERE ev.event = 'form_submit' AND ev.form_id IN (:subscriber_forms)) > 0
                        AS is_subscriber{rule_columns}
               FROM ev GROUP BY ev.contact_key),
+            -- receiving email makes a subscriber: a narrow scan of its own, because email events are most of
+            -- the events and would otherwise all go through the aggregate above
+            mailed AS (
+              SELECT DISTINCT e.contact_key
+              FROM events e
+              WHERE e.ts <= :as_of AND e.event IN (:email_events) AND e.contact_key IS NOT NULL
+                AND KEYS(e.contact_key)),
             open_deal AS (
               SELECT DISTINCT d.contact_key
               FROM deals d
@@ -257,13 +263,15 @@ class Lifecycle(TraitModel):
                         WHEN a.is_sql THEN 'sql'
                         WHEN a.is_mql THEN 'mql'
                         WHEN a.is_lead THEN 'lead'
-                        WHEN a.is_subscriber OR g.contact_key IS NOT NULL THEN 'subscriber'
+                        WHEN a.is_subscriber OR m.contact_key IS NOT NULL OR g.contact_key IS NOT NULL
+                          THEN 'subscriber'
                         ELSE 'other' END AS lifecycle_stage,
                    {journey} AS journey_phase
             FROM contacts c
             LEFT JOIN act a ON a.contact_key = c.contact_key
             LEFT JOIN open_deal o ON o.contact_key = c.contact_key
             LEFT JOIN consent g ON g.contact_key = c.contact_key
+            LEFT JOIN mailed m ON m.contact_key = c.contact_key
             WHERE KEYS(c.contact_key)
             """,
             events=sorted(events),

@@ -161,16 +161,24 @@ class Source(TraitModel):
         stored = f"CASE {mapping} ELSE st.stored END" if mapping else "st.stored"
         return ctx.parse(
             f"""
-            WITH touch AS (
+            WITH firsts AS (
+              SELECT e.contact_key, MIN(e.ts) AS first_event_at,
+                     MIN(e.ts) FILTER (WHERE e.event IN (:touch_events)) AS first_touch_ts,
+                     MIN(e.ts) FILTER (WHERE e.event IN (:conversion_events)) AS first_conversion_at
+              FROM events e
+              WHERE e.ts <= :as_of AND e.contact_key IS NOT NULL AND KEYS(e.contact_key)
+              GROUP BY e.contact_key),
+            -- the first touch's row: a join on its instant, so only those rows are ranked and read in full
+            -- (ranking every page view to keep the first cost most of the model's time)
+            touch AS (
               SELECT e.contact_key, e.event, e.ts, e.utm_campaign,
                      LOWER(TRIM(e.utm_source)) AS src, LOWER(TRIM(e.utm_medium)) AS medium,
                      NULLIF(LOWER(TRIM(e.referrer)), '') AS ref,
                      SPLIT_PART(SPLIT_PART(TRIM(e.url), '#', 1), '?', 1) AS url,
                      PROP(e.properties, 'form_id') AS form_id, PROP(e.properties, 'asset') AS asset,
-                     ROW_NUMBER() OVER (PARTITION BY e.contact_key ORDER BY e.ts, e.event_id) AS n
-              FROM events e
-              WHERE e.ts <= :as_of AND e.event IN (:touch_events) AND e.contact_key IS NOT NULL
-                AND KEYS(e.contact_key)),
+                     ROW_NUMBER() OVER (PARTITION BY e.contact_key ORDER BY e.event_id) AS n
+              FROM events e JOIN firsts f ON f.contact_key = e.contact_key AND f.first_touch_ts = e.ts
+              WHERE e.ts <= :as_of AND e.event IN (:touch_events) AND KEYS(e.contact_key)),
             split AS (
               SELECT t.*,
                      CASE WHEN STRPOS(t.url, '://') > 0 THEN SUBSTRING(t.url, STRPOS(t.url, '://') + 3) END
@@ -188,12 +196,6 @@ class Source(TraitModel):
                           THEN '.' || SPLIT_PART(SPLIT_PART(SPLIT_PART(x.ref_rest, '/', 1), '?', 1), ':', 1) || '.'
                           END AS host
               FROM split x),
-            firsts AS (
-              SELECT e.contact_key, MIN(e.ts) AS first_event_at,
-                     MIN(e.ts) FILTER (WHERE e.event IN (:conversion_events)) AS first_conversion_at
-              FROM events e
-              WHERE e.ts <= :as_of AND e.contact_key IS NOT NULL AND KEYS(e.contact_key)
-              GROUP BY e.contact_key),
             won AS (
               SELECT d.contact_key, MIN(COALESCE(d.closed_at, d.created_at)) AS first_won_at
               FROM deals d
