@@ -233,27 +233,37 @@ class LeadScore(TraitModel):
               SELECT e.contact_key, e.ts, :points AS points
               FROM events e
               WHERE e.ts <= :as_of AND e.event IN (:events) AND e.contact_key IS NOT NULL AND KEYS(e.contact_key)),
-            moments AS (
+            weighted AS (
               SELECT contact_key, ts, EPOCH(ts) AS secs,
-                     SUM(points) * POWER(CAST(2 AS DOUBLE), (EPOCH(ts) - :as_of_epoch) / :h) AS weight
+                     points * POWER(CAST(2 AS DOUBLE), (EPOCH(ts) - :as_of_epoch) / :h) AS weight
               FROM hits
-              WHERE points IS NOT NULL AND points <> 0
-              GROUP BY contact_key, ts),
+              WHERE points IS NOT NULL AND points <> 0),
+            -- events at one instant are one step; only the steps the 90-day maximum looks at are grouped
+            moments AS (
+              SELECT contact_key, secs, SUM(weight) AS weight
+              FROM weighted
+              WHERE secs > :start_epoch - :gap
+              GROUP BY contact_key, secs),
             sums AS (
               SELECT contact_key,
                      SUM(weight) AS s0, MAX(ts) AS last0,
                      SUM(weight) FILTER (WHERE ts <= :t30) AS s30, MAX(ts) FILTER (WHERE ts <= :t30) AS last30,
                      SUM(weight) FILTER (WHERE ts <= :t60) AS s60, MAX(ts) FILTER (WHERE ts <= :t60) AS last60,
-                     SUM(weight) FILTER (WHERE ts <= :t90) AS s90, MAX(ts) FILTER (WHERE ts <= :t90) AS last90
-              FROM moments
+                     SUM(weight) FILTER (WHERE ts <= :t90) AS s90, MAX(ts) FILTER (WHERE ts <= :t90) AS last90,
+                     SUM(weight) FILTER (WHERE secs <= :start_epoch - :gap) AS s_pre,
+                     MAX(secs) FILTER (WHERE secs <= :start_epoch - :gap) AS last_pre
+              FROM weighted
               GROUP BY contact_key),
+            -- the moments the 90-day maximum looks at; what came before enters as a sum and a last instant
+            -- (windows over every moment of all time cost most of the model's time)
             steps AS (
-              SELECT contact_key, secs, weight,
-                     SUM(weight) OVER (PARTITION BY contact_key ORDER BY secs
-                                       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total,
-                     LAG(secs) OVER (PARTITION BY contact_key ORDER BY secs) AS prev_secs,
-                     LEAD(secs) OVER (PARTITION BY contact_key ORDER BY secs) AS next_secs
-              FROM moments),
+              SELECT m.contact_key, m.secs, m.weight,
+                     COALESCE(n.s_pre, 0) + SUM(m.weight) OVER (PARTITION BY m.contact_key ORDER BY m.secs
+                                                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total,
+                     COALESCE(LAG(m.secs) OVER (PARTITION BY m.contact_key ORDER BY m.secs), n.last_pre) AS prev_secs,
+                     LEAD(m.secs) OVER (PARTITION BY m.contact_key ORDER BY m.secs) AS next_secs
+              FROM moments m JOIN sums n ON n.contact_key = m.contact_key
+              WHERE m.secs > :start_epoch - :gap),
             peaks AS (
               SELECT st.contact_key,
                      MAX(CASE WHEN st.secs > :start_epoch
