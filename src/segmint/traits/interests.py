@@ -230,15 +230,15 @@ class Interests(TraitModel):
         for k, kind in enumerate(SIGNAL_KINDS):
             names = []
             for v, value in enumerate(s.topics[topic].values(kind, topic)):
-                values[f"v{t}_{k}_{v}"] = value
+                values[f"v{t}_{k}_{v}"] = value.lower()  # the columns are lower-cased once, in ev
                 names.append(f":v{t}_{k}_{v}")
             if not names:
                 continue
             values[f"points_{k}"] = getattr(s.points, kind.name)
             if kind.match == "equals":
-                test = f"LOWER(e.{kind.column}) IN ({', '.join(f'LOWER({n})' for n in names)})"
+                test = f"e.{kind.column} IN ({', '.join(names)})"
             else:
-                test = " OR ".join(f"STRPOS(LOWER(e.{kind.column}), LOWER({n})) > 0" for n in names)
+                test = " OR ".join(f"STRPOS(e.{kind.column}, {n}) > 0" for n in names)
             whens.append(f"WHEN e.event = '{kind.event}' AND ({test}) THEN :points_{k}")
         return f"SUM(e.decay * CASE {' '.join(whens)} ELSE 0 END)" if whens else "0"
 
@@ -258,7 +258,9 @@ class Interests(TraitModel):
         return ctx.parse(
             f"""
             WITH ev AS (
-              SELECT e.contact_key, e.event, e.topic, e.url, e.query, e.category,
+              -- lower-cased once here, not once per topic and pattern (that was most of the model's time)
+              SELECT e.contact_key, e.event, LOWER(e.topic) AS topic, LOWER(e.url) AS url, LOWER(e.query) AS query,
+                     LOWER(e.category) AS category,
                      POWER(0.5, (:as_of_epoch - EPOCH(e.ts)) / :half_life) AS decay
               FROM events e
               WHERE e.ts <= :as_of AND e.event IN (:events) AND e.contact_key IS NOT NULL
