@@ -67,3 +67,13 @@ def test_docs_traits_match_the_code() -> None:
 
     committed = (ROOT / "docs" / "traits.md").read_text(encoding="utf-8")
     assert committed == render_traits(), "regenerate with: python -m segmint.traits.docs > docs/traits.md"
+
+
+def test_docs_readme_shows_the_playbook_and_every_traits_model() -> None:
+    from segmint.traits import model_classes
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in ("segmint playbook list", "segmint playbook install", "segmint refresh", "benchmarks.traits"):
+        assert command in readme, command
+    for name in model_classes():
+        assert f"| {name}" in readme, name
