@@ -62,6 +62,18 @@ class LoadSettings(_Section):
         return value
 
 
+class ServerSettings(_Section):
+    """``[server]``: the HTTP server (``segmint serve``)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    max_pending_events: int = Field(100_000, gt=0, description="Events waiting to be stored before 429 answers.")
+    commit_interval_ms: int = Field(50, gt=0, description="How long events gather into one group commit.")
+    fresh_interval_seconds: float = Field(1.0, gt=0, description="How often touched contacts' segments refresh.")
+    #: Segment spec event names (``Order Completed``) to segmint's; merged over the shipped map
+    event_names: dict[str, str] = {}
+
+
 class PropertySetting(_Section):
     type: FieldType
     description: str = ""
@@ -72,6 +84,7 @@ class Settings(_Section):
 
     store: StoreSettings = StoreSettings()
     load: LoadSettings = LoadSettings()
+    server: ServerSettings = ServerSettings()
     properties: dict[str, dict[str, PropertySetting]] = {}
     #: ``[traits.<model>]``: each traits model's settings (checked by the model: segmint.traits)
     traits: dict[str, dict[str, Any]] = {}

@@ -122,6 +122,42 @@ class EngineNotInstalledError(StoreError):
     code = "engine_not_installed"
 
 
+class UnauthorizedError(SegmintError):
+    """No API key, or one that is unknown or revoked."""
+
+    code = "unauthorized"
+    status = 401
+    exit_code = 8
+
+
+class ForbiddenError(SegmintError):
+    """A valid API key whose scope does not allow the request."""
+
+    code = "forbidden"
+    status = 403
+    exit_code = 8
+
+
+class PayloadTooLargeError(SegmintError):
+    """A request body over its size limit."""
+
+    code = "payload_too_large"
+    status = 413
+    exit_code = 2
+
+
+class OverloadedError(SegmintError):
+    """The server cannot take more work now; retry after ``retry_after`` seconds."""
+
+    code = "overloaded"
+    status = 429
+    exit_code = 9
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class UnsupportedError(SegmintError):
     """An engine lacks an operation; raised, never silently skipped."""
 

@@ -87,6 +87,14 @@ class Engine(ABC):
     def close(self) -> None:
         """Release the connection."""
 
+    def connection(self) -> Engine:
+        """Another connection to the same store, for another thread (a server's readers and writer).
+
+        Transactions of different connections are isolated from each other: a
+        reader sees what was committed when its query started.
+        """
+        raise NotImplementedError(f"{self.name} has no second connection")
+
     # ---- schema --------------------------------------------------------------
 
     @abstractmethod

@@ -79,6 +79,14 @@ class DuckDBEngine(Engine):
     def close(self) -> None:
         self.con.close()
 
+    def connection(self) -> DuckDBEngine:
+        # cursor(): a new connection to the same database instance (DuckDB allows one process per file)
+        other = object.__new__(DuckDBEngine)
+        other.url, other.path = self.url, self.path
+        other.con = self.con.cursor()
+        other.con.execute("SET TimeZone = 'UTC'")
+        return other
+
     def table_exists(self, name: str) -> bool:
         rows = self.con.execute(
             "SELECT 1 FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'", [name]

@@ -130,6 +130,7 @@ class PostgresEngine(Engine):
 
     def __init__(self, url: str, *, connect_timeout: int = CONNECT_TIMEOUT) -> None:
         self.url = _redacted(url)
+        self._dsn, self._timeout = url, connect_timeout
         try:
             params = conninfo.conninfo_to_dict(url)
         except psycopg.Error as exc:
@@ -178,6 +179,9 @@ class PostgresEngine(Engine):
 
     def close(self) -> None:
         self.con.close()
+
+    def connection(self) -> PostgresEngine:
+        return PostgresEngine(self._dsn, connect_timeout=self._timeout)
 
     # ---- schema --------------------------------------------------------------------
 

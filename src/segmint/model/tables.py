@@ -292,6 +292,20 @@ SEGMENT_REFRESHES = Table(
     ),
 )
 
+API_KEYS = Table(
+    name="segmint_api_keys",
+    entity="meta",
+    description="API keys of the HTTP server: only a hash of each secret is stored.",
+    columns=(
+        Column("key_id", S, "The key's public id (the part before the secret)."),
+        Column("name", S, "What the key is for."),
+        Column("scope", S, "ingest (tracking only), read or admin."),
+        Column("secret_hash", S, "SHA-256 of the secret, hex."),
+        Column("created_at", T, "When the key was made."),
+        Column("revoked_at", T, "When it was revoked; unset while it works."),
+    ),
+)
+
 SEGMENT_TABLES: tuple[Table, ...] = (SEGMENTS, STATIC_MEMBERS, SEGMENT_MEMBERS, SEGMENT_CHANGES, SEGMENT_REFRESHES)
 
 DATA_TABLES: tuple[Table, ...] = (CONTACTS, COMPANIES, EVENTS, DEALS, CONSENTS)

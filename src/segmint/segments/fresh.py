@@ -9,6 +9,10 @@ are recorded exactly as a full refresh records them.
 
 What events of a contact can change, and so what is refreshed:
 
+- the contact's traits and its company's (``compute_traits`` with their keys;
+  statistics over everyone, such as RFM quintiles or value-tier cutoffs, are
+  computed over everyone, so the touched contacts get exactly what a full
+  refresh would give them, while the others keep theirs until the next one);
 - the contact segments, for the contact itself;
 - the company segments, for the contact's company (SEGMENTS.md: a company's
   event conditions count the events of all its contacts).

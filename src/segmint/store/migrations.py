@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from segmint.engines.base import Engine
 from segmint.errors import StoreError
-from segmint.model.tables import DATA_TABLES, FIELDS, MIGRATIONS, SEGMENT_TABLES
+from segmint.model.tables import API_KEYS, DATA_TABLES, FIELDS, MIGRATIONS, SEGMENT_TABLES
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,10 @@ def _create_segment_tables(engine: Engine) -> None:
         engine.create_table(table)
 
 
+def _create_api_keys(engine: Engine) -> None:
+    engine.create_table(API_KEYS)
+
+
 MIGRATIONS_LIST: tuple[Migration, ...] = (
     Migration(
         1, "create the DATA.md model: contacts, companies, events, deals, consents, custom fields", _create_data_model
@@ -42,6 +46,7 @@ MIGRATIONS_LIST: tuple[Migration, ...] = (
     Migration(
         2, "segments: definitions, static members, membership, entries and exits, refreshes", _create_segment_tables
     ),
+    Migration(3, "the HTTP server's API keys (hashed)", _create_api_keys),
 )
 
 SCHEMA_VERSION = MIGRATIONS_LIST[-1].version

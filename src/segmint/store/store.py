@@ -50,6 +50,12 @@ class Store:
     def close(self) -> None:
         self.engine.close()
 
+    def connection(self) -> Store:
+        """The same store through another connection, for another thread (see :meth:`Engine.connection`)."""
+        other = Store(self.engine.connection(), self.settings)
+        other._registry = self._registry
+        return other
+
     @property
     def url(self) -> str:
         return self.engine.url

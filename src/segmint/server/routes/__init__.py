@@ -1,0 +1,1 @@
+"""The API's routers, one module per noun; each module's ``router`` is included by ``create_app``."""
