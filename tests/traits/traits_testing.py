@@ -34,8 +34,16 @@ def load_data(store: Any, data: Mapping[str, Iterable[Mapping[str, Any]]]) -> No
 
 def traits_by_id(store: Any, model: str, as_of: datetime, **kwargs: Any) -> dict[str, dict[str, Any]]:
     """Compute the traits at ``as_of`` and return one model's rows by the contact's (company's) id."""
+    models = {m.name: m for m in trait_models(store.settings)}
+    needed, todo = set(), [model]
+    while todo:  # the model and the models it reads, not all of them (Spark computes slowly)
+        name = todo.pop()
+        if name not in needed:
+            needed.add(name)
+            todo.extend(models[name].requires)
+    kwargs.setdefault("names", needed)
     compute_traits(store, as_of=as_of, **kwargs)
-    [m] = [m for m in trait_models(store.settings) if m.name == model]
+    m = models[model]
     entity_table, ident = ("companies", "company_id") if m.entity == "company" else ("contacts", "contact_id")
     rows = store.engine.query(
         f"SELECT x.{ident} AS id, t.* FROM {m.table} t JOIN {entity_table} x ON x.{m.key} = t.{m.key}"
