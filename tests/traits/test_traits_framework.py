@@ -161,3 +161,30 @@ def test_refresh_command_reports_traits(tmp_path: Path) -> None:
     result = runner.invoke(app, ["refresh", "--db", db, "--as-of", AS_OF.isoformat()], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert f"traits: {len(model_classes())} models computed" in result.output
+
+
+def test_explain_shows_the_value_a_segment_sees_for_a_refined_field(tmp_path: Path) -> None:
+    """lifecycle_stage: the stored value wins over the inferred one, in segments and in explanations."""
+    db = str(tmp_path / "s.duckdb")
+    with open_store(db) as store:
+        load_data(
+            store,
+            {
+                "contacts": [
+                    {"contact_id": "ev", "email": "ev@example.com", "lifecycle_stage": "evangelist"},
+                    {"contact_id": "np", "email": "np@example.com"},
+                ],
+                "events": [
+                    {"contact_id": c, "event": "purchase", "ts": "2026-06-01T10:00:00Z", "amount": 10.0}
+                    for c in ("ev", "np")
+                ],
+            },
+        )
+        store.refresh(as_of=AS_OF)
+        store.apply({"name": "custs", "conditions": [{"field": "lifecycle_stage", "op": "eq", "value": "customer"}]})
+        assert store.members("custs", as_of=AS_OF) == ["np"]  # inferred customer; ev's stored value wins
+    result = runner.invoke(
+        app, ["segment", "explain", "custs", "--contact", "ev", "--db", db, "--as-of", AS_OF.isoformat()]
+    )
+    assert result.exit_code == 0, result.output
+    assert "lifecycle_stage = 'evangelist'" in result.output

@@ -53,6 +53,11 @@ def _seen(store: Store, segment: Segment, node: Condition, key: int, as_of: date
         else:
             query = query.from_(stored).where(exp.column(key_col, table="x").eq(key))
         value = store.engine.scalar(query)
+        if fld.explicit_column is not None:  # a refined stored field: the stored value wins when set
+            stored = store.engine.scalar(
+                exp.select(exp.column(fld.explicit_column)).from_(CONTACTS.name).where(exp.column(key_col).eq(key))
+            )
+            value = stored if stored is not None else value
         return f"{node.field} = {_show(value)}"
     if isinstance(node, EventCondition):
         values = comp.event_measures(Segment("probe", entity=segment.entity, conditions=(node,)), key)
