@@ -11,7 +11,7 @@ import pytest
 
 from segmint.engines.base import Engine
 from segmint.errors import StoreError
-from segmint.model.tables import CONTACTS, DATA_TABLES, EVENTS, FIELDS, MIGRATIONS, SEGMENT_TABLES, Column
+from segmint.model.tables import API_KEYS, CONTACTS, DATA_TABLES, EVENTS, FIELDS, MIGRATIONS, SEGMENT_TABLES, Column
 from segmint.model.types import FieldType
 from segmint.store import Store, open_store
 from segmint.store.migrations import SCHEMA_VERSION, migrate
@@ -77,9 +77,9 @@ def test_migrations_apply_once(store_url: str) -> None:
         assert migrate(second.engine) == []
         again = rows(second.engine, "SELECT version, name, applied_at FROM segmint_migrations")
         assert second.engine.table_columns("contacts") == CONTACTS.column_names
-    assert sorted(r["version"] for r in recorded) == [1, 2]
-    assert sorted(r["version"] for r in again) == [1, 2]
-    assert SCHEMA_VERSION == 2
+    assert sorted(r["version"] for r in recorded) == [1, 2, 3]
+    assert sorted(r["version"] for r in again) == [1, 2, 3]
+    assert SCHEMA_VERSION == 3
     assert again[0]["applied_at"].tzinfo is not None
 
 
@@ -412,13 +412,13 @@ def test_spark_store_reopened_in_a_new_session_finds_its_tables(store_url: str) 
         stored_contacts(first.engine)
         engine = first.engine
         # A new Spark session knows no tables: forget them (the files stay), as a restart would.
-        for table in (*DATA_TABLES, *SEGMENT_TABLES, FIELDS, MIGRATIONS):
+        for table in (*DATA_TABLES, *SEGMENT_TABLES, FIELDS, MIGRATIONS, API_KEYS):
             engine.run(f"DROP TABLE {engine.quote(table.name)}")
         assert not engine.table_exists("contacts")
     with open_store(store_url) as second:
         assert second.engine.table_columns("contacts") == [*CONTACTS.column_names, "plan"]
         assert sorted(contacts_by_id(second.engine)) == ["a", "b", "c"]
-        assert sorted(r["version"] for r in rows(second.engine, "SELECT version FROM segmint_migrations")) == [1, 2]
+        assert sorted(r["version"] for r in rows(second.engine, "SELECT version FROM segmint_migrations")) == [1, 2, 3]
 
 
 @pytest.mark.parametrize("engine_name", [pytest.param("spark", marks=pytest.mark.spark)])
