@@ -70,6 +70,11 @@ class ServerSettings(_Section):
     max_pending_events: int = Field(100_000, gt=0, description="Events waiting to be stored before 429 answers.")
     commit_interval_ms: int = Field(50, gt=0, description="How long events gather into one group commit.")
     fresh_interval_seconds: float = Field(1.0, gt=0, description="How often touched contacts' segments refresh.")
+    max_custom_properties: int = Field(
+        200,
+        ge=0,
+        description="Custom properties per entity that tracked traits may create; further new traits are dropped.",
+    )
     #: Segment spec event names (``Order Completed``) to segmint's; merged over the shipped map
     event_names: dict[str, str] = {}
 

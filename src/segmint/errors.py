@@ -122,6 +122,14 @@ class EngineNotInstalledError(StoreError):
     code = "engine_not_installed"
 
 
+class ConflictError(SegmintError):
+    """The request conflicts with what is stored: an id or name that exists, a refresh already running."""
+
+    code = "conflict"
+    status = 409
+    exit_code = 2
+
+
 class UnauthorizedError(SegmintError):
     """No API key, or one that is unknown or revoked."""
 
