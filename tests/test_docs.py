@@ -77,3 +77,9 @@ def test_docs_readme_shows_the_playbook_and_every_traits_model() -> None:
         assert command in readme, command
     for name in model_classes():
         assert f"| {name}" in readme, name
+
+
+def test_docs_readme_shows_the_server() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for text in ("segmint serve", "segmint keys create", "/v1/batch", "/api", "/docs"):
+        assert text in readme, text
