@@ -8,7 +8,8 @@ sooner when arrivals pause or a quarter of ``max_pending_events`` has gathered
 (see :meth:`Ingestor._take`) — and stores it in one transaction: the
 companies, then the contacts, then the events, each as an Arrow table through
 the loader (:class:`~segmint.store.load.loader.Loader`: validation,
-deduplication by ``event_id``, references), a group commit.  Only after the
+deduplication by ``event_id``, references; the events, already typed and checked here,
+by one INSERT: :meth:`~segmint.store.load.loader.Loader.load_tracked_events`), a group commit.  Only after the
 commit does it wake the waiting requests, which answer 200.  A crash before
 the commit loses only messages that were never acknowledged, which clients
 send again; ``messageId`` is the ``event_id``, so a retry of a batch that *was*
@@ -45,7 +46,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -84,6 +85,9 @@ ATTEMPTS = 3
 CHUNK = 1000
 #: anonymous ids whose link (or its absence) the writer remembers
 IDENTITY_CACHE = 200_000
+#: how far apart in time a retried message and its stored first copy may be and still be found
+#: (the messageId dedupe reads only the stored events that close to the group's: see Loader.load_tracked_events)
+DEDUPE_WINDOW = timedelta(days=1)
 
 ARROW_TYPES = {
     FieldType.STRING: pa.string(),
@@ -433,7 +437,9 @@ class Ingestor:
             if contacts:
                 new_fields |= self._load(store, CONTACTS, "contact", contacts, custom)
             if events is not None:
-                summary = _InTransaction(store, "events").load_tables([events], "tracking-events")
+                summary = _InTransaction(store, "events").load_tracked_events(
+                    events, "tracking-events", dedupe_window=DEDUPE_WINDOW
+                )
                 _report_rejects(summary)
             if links or anonymous:
                 learned, joined = self._link(store, links, anonymous)

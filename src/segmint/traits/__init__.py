@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
 from pydantic import ValidationError as PydanticValidationError
 
 from segmint.errors import ConfigError, Problem
@@ -160,27 +162,59 @@ def compute_traits(
         company_keys=list(company_keys) if company_keys is not None else None,
     )
     stored: dict[str, int] = {}
-    with engine.transaction():
-        for model in models:
-            if wanted is not None and model.name not in wanted:
-                continue
-            table = trait_table(model)
-            columns = table.column_names
-            select = model.query(ctx)
-            rows = f"SELECT {', '.join(engine.quote(c) for c in columns)} FROM ({engine.sql(select)}) AS model_rows"
-            if partial:
-                keys = ctx.company_keys if model.entity == "company" else ctx.contact_keys
-                if not keys:
-                    continue
-                ensure_trait_tables(store, [model])
-                engine.delete_where(table.name, engine.sql(ctx.keys_condition(model.key, model.entity)))
-            else:
-                engine.drop_table(table.name)
-                engine.create_table(table)
-            engine.insert_select(table.name, columns, rows)
-            model.after(ctx)
-            stored[model.name] = int(engine.scalar(f"SELECT COUNT(*) FROM {engine.quote(table.name)}") or 0)
+    key_tables = {entity: f"segmint_keys_{entity}_{uuid.uuid4().hex[:12]}" for entity in ("contact", "company")}
+    try:
+        with engine.transaction():
+            if partial and len(set(ctx.contact_keys or ())) > KEY_LIST_LIMIT:
+                _store_keys(engine, key_tables, ctx)
+            _compute(store, models, wanted, ctx, partial, stored)
+    finally:
+        for name in ctx.key_tables.values():
+            engine.drop_table(name)
     return stored
+
+
+#: more touched contacts than this go into a temporary table instead of literal lists
+KEY_LIST_LIMIT = 200
+
+
+def _store_keys(engine: Any, names: dict[str, str], ctx: TraitContext) -> None:
+    key = Column("k", FieldType.INTEGER, "Key.")
+    for entity, keys in (("contact", ctx.contact_keys), ("company", ctx.company_keys)):
+        name = names[entity]
+        engine.create_table(Table(name, "meta", (key,)), temporary=True)
+        ctx.key_tables[entity] = name
+        engine.load_arrow(name, pa.table({"k": pa.array(sorted(set(keys or ())), pa.int64())}))
+
+
+def _compute(
+    store: Store,
+    models: list[TraitModel],
+    wanted: set[str] | None,
+    ctx: TraitContext,
+    partial: bool,
+    stored: dict[str, int],
+) -> None:
+    engine = store.engine
+    for model in models:
+        if wanted is not None and model.name not in wanted:
+            continue
+        table = trait_table(model)
+        columns = table.column_names
+        select = model.query(ctx)
+        rows = f"SELECT {', '.join(engine.quote(c) for c in columns)} FROM ({engine.sql(select)}) AS model_rows"
+        if partial:
+            keys = ctx.company_keys if model.entity == "company" else ctx.contact_keys
+            if not keys:
+                continue
+            ensure_trait_tables(store, [model])
+            engine.delete_where(table.name, engine.sql(ctx.keys_condition(model.key, model.entity)))
+        else:
+            engine.drop_table(table.name)
+            engine.create_table(table)
+        engine.insert_select(table.name, columns, rows)
+        model.after(ctx)
+        stored[model.name] = int(engine.scalar(f"SELECT COUNT(*) FROM {engine.quote(table.name)}") or 0)
 
 
 def trait_values(store: Store, entity: str, key: int) -> dict[str, Any]:

@@ -108,6 +108,8 @@ class TraitContext:
     contact_keys: Sequence[int] | None = None
     company_keys: Sequence[int] | None = None
     values: dict[str, Any] = field(default_factory=dict)
+    #: entity -> a table holding ``contact_keys`` / ``company_keys`` (column ``k``), when they were stored
+    key_tables: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.as_of = self.as_of.astimezone(UTC)
@@ -174,9 +176,9 @@ class TraitContext:
                     path = args[1].name.split(".")
                     return self.compiler.json_text(args[0], path)
                 if fn == "KEYS":
-                    return self._keys(args[0], self.contact_keys)
+                    return self._keys(args[0], self.contact_keys, "contact")
                 if fn == "COMPANY_KEYS":
-                    return self._keys(args[0], self.company_keys)
+                    return self._keys(args[0], self.company_keys, "company")
             return node
 
         return tree.transform(replace, copy=False)  # type: ignore[return-value]
@@ -184,13 +186,17 @@ class TraitContext:
     def keys_condition(self, column: str | exp.Expr, entity: str = "contact") -> exp.Expr:
         """The fresh path's restriction as a condition on ``column`` (TRUE on a full refresh)."""
         column = exp.column(column) if isinstance(column, str) else column
-        return self._keys(column, self.company_keys if entity == "company" else self.contact_keys)
+        return self._keys(column, self.company_keys if entity == "company" else self.contact_keys, entity)
 
-    def _keys(self, column: exp.Expr, keys: Sequence[int] | None) -> exp.Expr:
+    def _keys(self, column: exp.Expr, keys: Sequence[int] | None, entity: str = "contact") -> exp.Expr:
         if keys is None:
             return exp.true()
         if not keys:
             return exp.false()
+        table = self.key_tables.get(entity)
+        if table is not None:
+            # a stored list: thousands of literals per KEYS() made building and printing the SQL the slow part
+            return exp.paren(column.isin(query=exp.select("k").from_(table)))
         return exp.paren(column.isin(*(exp.Literal.number(k) for k in sorted(set(keys)))))
 
     def query(self, template: str, **values: Any) -> list[dict[str, Any]]:

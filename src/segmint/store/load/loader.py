@@ -23,7 +23,7 @@ import itertools
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -33,10 +33,22 @@ import pyarrow.compute as pc
 from segmint.errors import LoadError, SegmintError
 from segmint.model.fields import CustomField
 from segmint.model.tables import COMPANIES, CONSENTS, CONTACTS, DEALS, EVENTS, Column
+from segmint.model.types import FieldType
 from segmint.store.load.mapping import Mapping
 from segmint.store.load.readers import ROW, Batch, detect_format, file_size, read_batches
 from segmint.store.load.rejects import RejectsWriter
-from segmint.store.load.validate import REASON, SPECS, SQL_TYPES, EntitySpec, Plan, check_emails, ident, lit, plan_file
+from segmint.store.load.validate import (
+    CHECKS,
+    REASON,
+    SPECS,
+    SQL_TYPES,
+    EntitySpec,
+    Plan,
+    check_emails,
+    ident,
+    lit,
+    plan_file,
+)
 from segmint.store.store import Store
 
 Progress = Callable[[str, int, int], None]
@@ -158,6 +170,131 @@ class Loader:
         with self._transaction():
             self._load_source(source, numbered(), self.rejects_dir / f"{source}.rejects.csv")
         return self.summary
+
+    def load_tracked_events(self, data: pa.Table, source: str, *, dedupe_window: timedelta) -> LoadSummary:
+        """Events the tracking API has already typed and checked: one INSERT instead of the file machinery.
+
+        Used only by the tracking writer (:mod:`segmint.server.ingest`); the file loader never takes
+        this path.  It applies when the store is DuckDB and every row is what the generic loader would
+        accept unchanged (typed columns, an ``event_id``, an event name and a time, a contact or an
+        anonymous id, no column with a value check); otherwise it is :meth:`load_tables`, rejects and
+        all.  What differs from the generic path:
+
+        - no validation query (the rows are typed Arrow already; strings are trimmed as the loader
+          trims them);
+        - the contacts the rows refer to are created only when some are missing (one anti-join);
+        - the ``event_id`` dedupe reads only stored events within ``dedupe_window`` of the staged
+          events' times: a stored event with the same id but a time further away is not seen, and
+          the row is stored again.  Tracked retries carry the message's own time (its ``timestamp``,
+          or ``originalTimestamp`` corrected by the clock skew), and a message without either is
+          stamped when received, so only a retry later than the window after the first send of a
+          message without a time can be stored twice.
+        """
+        if not self._trusted(data):
+            return self.load_tables([data], source)
+        result = FileResult(source, rows=data.num_rows)
+        ids = data.column("event_id").to_pylist()
+        first: dict[str, int] = {}
+        for i, event_id in enumerate(ids):
+            first.setdefault(event_id, i)  # an event id counts once: its first row wins
+        if len(first) < len(ids):
+            data = data.take(pa.array(sorted(first.values()), pa.int64()))
+        low, high = pc.min_max(data.column("ts")).values()
+        lo = self.engine.timestamp_literal(low.as_py() - dedupe_window)
+        hi = self.engine.timestamp_literal(high.as_py() + dedupe_window)
+        with self._transaction():
+            if "contact_id" in data.column_names:
+                self._ensure_tracked_contacts(data)
+            inserted = self._insert_tracked(data, lo, hi)
+        result.loaded = inserted
+        result.unchanged = result.rows - inserted  # stored already, or repeated in the batch
+        self.summary.files.append(result)
+        return self.summary
+
+    def _trusted(self, data: pa.Table) -> bool:
+        """Whether the generic loader would take every row of ``data`` as it is (see load_tracked_events)."""
+        if not self.shared or self.spec.name != "events" or self.mapping != Mapping() or data.num_rows == 0:
+            return False
+        known = {c.name: c.type for c in EVENTS.input_columns}
+        arrow = {
+            FieldType.STRING: pa.string(),
+            FieldType.INTEGER: pa.int64(),
+            FieldType.FLOAT: pa.float64(),
+            FieldType.BOOLEAN: pa.bool_(),
+            FieldType.JSON: pa.string(),
+        }
+        for f in data.schema:
+            kind = FieldType.STRING if f.name in ("contact_id", "anonymous_id") else known.get(f.name)
+            if kind is None or ("events", f.name) in CHECKS:
+                return False
+            if kind is FieldType.TIMESTAMP:
+                if not pa.types.is_timestamp(f.type) or f.type.tz is None:
+                    return False
+            elif f.type != arrow.get(kind):
+                return False
+        names = set(data.column_names)
+        if not {"event_id", "event", "ts"} <= names or not names & {"contact_id", "anonymous_id"}:
+            return False
+        if any(data.column(c).null_count for c in ("event_id", "event", "ts")):
+            return False
+        for name in ("event_id", "event"):
+            if any(not v.strip(" ") for v in data.column(name).to_pylist()):
+                return False
+        who = [data.column(c) for c in ("contact_id", "anonymous_id") if c in names]
+        present = pc.is_valid(who[0]) if len(who) == 1 else pc.or_(pc.is_valid(who[0]), pc.is_valid(who[1]))
+        return bool(pc.all(present).as_py())
+
+    def _ensure_tracked_contacts(self, data: pa.Table) -> None:
+        """Create the contacts the rows name and the store lacks; nothing to do when all are known."""
+        q = self.engine.quote
+        raw = self.ws.from_arrow(data.select(["contact_id"]))
+        found = raw.query(
+            "segmint_raw",
+            f"SELECT DISTINCT s.contact_id FROM segmint_raw AS s WHERE s.contact_id IS NOT NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM {q(CONTACTS.name)} AS c WHERE c.contact_id = s.contact_id)",
+        )
+        assert found is not None, "a SELECT returns a relation"
+        missing = found.to_arrow_table()
+        if not missing.num_rows:
+            return
+        name = self._name("refs")
+        self.engine.run(f"CREATE TEMPORARY TABLE {q(name)} (contact_id VARCHAR)")
+        try:
+            self.engine.load_arrow(name, missing)
+            self.engine.upsert(CONTACTS, name, [], now=self.now)
+        finally:
+            self.engine.drop_table(name)
+        self.summary.created_references[CONTACTS.name] = (
+            self.summary.created_references.get(CONTACTS.name, 0) + missing.num_rows
+        )
+
+    def _insert_tracked(self, data: pa.Table, lo: str, hi: str) -> int:
+        q = self.engine.quote
+        typed = []
+        for name in data.column_names:
+            kind = FieldType.STRING if name == "contact_id" else EVENTS.column(name).type
+            if kind is FieldType.STRING:
+                typed.append(f"NULLIF(trim({q(name)}), '') AS {q(name)}")
+            elif kind is FieldType.JSON:
+                typed.append(f"NULLIF(CAST(NULLIF(trim({q(name)}), '') AS JSON), '{{}}') AS {q(name)}")
+            else:
+                typed.append(f"CAST({q(name)} AS {SQL_TYPES[kind]}) AS {q(name)}")
+        out = [n for n in data.column_names if n != "contact_id"]
+        select = [f"t.{q(n)}" for n in out]
+        join = ""
+        if "contact_id" in data.column_names:
+            out.append("contact_key")
+            select.append("c.contact_key")
+            join = f"LEFT JOIN {q(CONTACTS.name)} AS c ON c.contact_id = t.contact_id"
+        done = self.ws.from_arrow(data).query(
+            "segmint_raw",
+            f"INSERT INTO {q(EVENTS.name)} ({', '.join(q(c) for c in out)}) "
+            f"SELECT {', '.join(select)} FROM (SELECT {', '.join(typed)} FROM segmint_raw) AS t {join} "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {q(EVENTS.name)} AS e WHERE e.event_id = t.event_id "
+            f"AND e.ts BETWEEN {lo} AND {hi}) ORDER BY t.ts, t.event_id",
+        )
+        assert done is not None, "an INSERT returns its row count"
+        return int(done.fetchall()[0][0])
 
     # ---- machinery ------------------------------------------------------------
 
