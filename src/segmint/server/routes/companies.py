@@ -7,28 +7,25 @@ bands, its customers' purchases) as of the last refresh.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlglot import exp
 
-from segmint.errors import ConflictError, Problem
 from segmint.model.tables import COMPANIES, CONTACTS, DEALS
 from segmint.server.deps import CanRead, CanWrite, Conn, state_of
 from segmint.server.routes.records import (
     count_where,
+    create_record,
     drop_from_static_segments,
-    find_key,
     forget_member,
+    patch_record,
+    put_record,
     read_record,
     refresh_paused,
     require_key,
-    row_of,
     search_records,
     unlink,
-    write_row,
-    written,
 )
 from segmint.server.schemas import NO_NUL, CompanyCreate, CompanyFields, Page, page
 from segmint.store.store import Store
@@ -62,18 +59,7 @@ def list_companies(
 @router.post("", status_code=201)
 def create_company(body: CompanyCreate, request: Request, store: Conn, _: CanWrite) -> dict[str, Any]:
     """Create a company (409 if its id exists); bad values answer 422 with each reason at its field."""
-    row, properties = row_of(body, COMPANIES)
-    row.setdefault("created_at", datetime.now(UTC).isoformat())
-    state = state_of(request)
-    with state.write_lock:
-        if find_key(store, COMPANIES, row["company_id"]) is not None:
-            raise ConflictError(
-                f"a company '{row['company_id']}' exists: update it with PATCH or PUT /api/companies/{{id}}",
-                problems=[Problem("company_id", f"'{row['company_id']}' exists")],
-            )
-        summary = write_row(state, store, "companies", row, properties)
-        key = require_key(store, COMPANIES, row["company_id"])
-    return {"ok": True, "company": read_record(store, COMPANIES, key), **written(summary)}
+    return create_record(state_of(request), store, COMPANIES, body)
 
 
 @router.put("/{company_id}")
@@ -81,16 +67,9 @@ def put_company(
     company_id: CompanyId, body: CompanyFields, request: Request, response: Response, store: Conn, _: CanWrite
 ) -> dict[str, Any]:
     """Create or update the company with this id (201 when created); fields left out keep their values."""
-    state = state_of(request)
-    row, properties = row_of(body, COMPANIES, company_id=company_id.strip())
-    with state.write_lock:
-        created = find_key(store, COMPANIES, row["company_id"]) is None
-        if created:
-            row.setdefault("created_at", datetime.now(UTC).isoformat())
-        summary = write_row(state, store, "companies", row, properties)
-        key = require_key(store, COMPANIES, row["company_id"])
-    response.status_code = 201 if created else 200
-    return {"ok": True, "created": created, "company": read_record(store, COMPANIES, key), **written(summary)}
+    answer = put_record(state_of(request), store, COMPANIES, company_id, body)
+    response.status_code = 201 if answer["created"] else 200
+    return answer
 
 
 @router.patch("/{company_id}")
@@ -98,12 +77,7 @@ def update_company(
     company_id: CompanyId, body: CompanyFields, request: Request, store: Conn, _: CanWrite
 ) -> dict[str, Any]:
     """Change the given fields of a company; a field left out or null keeps its value."""
-    state = state_of(request)
-    with state.write_lock:
-        key = require_key(store, COMPANIES, company_id)
-        row, properties = row_of(body, COMPANIES, company_id=company_id)
-        summary = write_row(state, store, "companies", row, properties)
-    return {"ok": True, "company": read_record(store, COMPANIES, key), **written(summary)}
+    return patch_record(state_of(request), store, COMPANIES, lambda s: require_key(s, COMPANIES, company_id), body)
 
 
 @router.get("/{company_id}")

@@ -9,7 +9,6 @@ consents in force, current and past segments and the latest events.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -23,8 +22,10 @@ from segmint.server.ingest import IDENTITIES
 from segmint.server.routes.records import (
     count_where,
     drop_from_static_segments,
-    find_key,
     forget_member,
+    now_text,
+    patch_record,
+    put_record,
     read_record,
     refresh_paused,
     require_key,
@@ -43,10 +44,6 @@ router = APIRouter(prefix="/api/contacts", tags=["contacts"])
 ContactRef = Annotated[str, Path(max_length=320, pattern=NO_NUL, description="The contact's id or email.")]
 ContactId = Annotated[str, Path(min_length=1, max_length=200, pattern=NO_NUL, description="The contact's id.")]
 Filter = Annotated[str | None, Query(max_length=200, pattern=NO_NUL)]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 def _intended_id(row: dict[str, Any]) -> str | None:
@@ -122,7 +119,7 @@ def create_contact(body: ContactCreate, request: Request, store: Conn, _: CanWri
             "a contact needs a contact_id or an email",
             problems=[Problem("contact_id", "missing, and no email to use as the id")],
         )
-    row.setdefault("created_at", _now())
+    row.setdefault("created_at", now_text())
     state = state_of(request)
     with state.write_lock:
         wanted = _intended_id(row)
@@ -146,16 +143,9 @@ def put_contact(
     contact_id: ContactId, body: ContactFields, request: Request, response: Response, store: Conn, _: CanWrite
 ) -> dict[str, Any]:
     """Create or update the contact with this id (201 when created); fields left out keep their values."""
-    state = state_of(request)
-    row, properties = row_of(body, CONTACTS, contact_id=contact_id.strip())
-    with state.write_lock:
-        created = find_key(store, CONTACTS, row["contact_id"]) is None
-        if created:
-            row.setdefault("created_at", _now())
-        summary = write_row(state, store, "contacts", row, properties)
-        key = require_key(store, CONTACTS, row["contact_id"])
-    response.status_code = 201 if created else 200
-    return {"ok": True, "created": created, "contact": read_record(store, CONTACTS, key), **written(summary)}
+    answer = put_record(state_of(request), store, CONTACTS, contact_id, body)
+    response.status_code = 201 if answer["created"] else 200
+    return answer
 
 
 @router.patch("/{contact}")
@@ -163,13 +153,7 @@ def update_contact(
     contact: ContactRef, body: ContactFields, request: Request, store: Conn, _: CanWrite
 ) -> dict[str, Any]:
     """Change the given fields of a contact (by id or email); a field left out or null keeps its value."""
-    state = state_of(request)
-    with state.write_lock:
-        key = find_contact_key(store, contact)
-        contact_id = read_record(store, CONTACTS, key)["contact_id"]
-        row, properties = row_of(body, CONTACTS, contact_id=contact_id)
-        summary = write_row(state, store, "contacts", row, properties)
-    return {"ok": True, "contact": read_record(store, CONTACTS, key), **written(summary)}
+    return patch_record(state_of(request), store, CONTACTS, lambda s: find_contact_key(s, contact), body)
 
 
 @router.get("/{contact}")

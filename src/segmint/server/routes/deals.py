@@ -6,15 +6,20 @@ contact_id or company_id the store lacks creates that record, as in a file.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from segmint.errors import ConflictError, Problem
 from segmint.model.tables import DEALS
 from segmint.server.deps import CanRead, CanWrite, Conn, state_of
-from segmint.server.routes.records import find_key, read_record, require_key, row_of, search_records, write_row, written
+from segmint.server.routes.records import (
+    create_record,
+    patch_record,
+    put_record,
+    read_record,
+    require_key,
+    search_records,
+)
 from segmint.server.schemas import NO_NUL, DealCreate, DealFields, Page, page
 
 router = APIRouter(prefix="/api/deals", tags=["deals"])
@@ -46,18 +51,7 @@ def list_deals(
 @router.post("", status_code=201)
 def create_deal(body: DealCreate, request: Request, store: Conn, _: CanWrite) -> dict[str, Any]:
     """Create a deal (409 if its id exists); bad values answer 422 with each reason at its field."""
-    row, properties = row_of(body, DEALS)
-    row.setdefault("created_at", datetime.now(UTC).isoformat())
-    state = state_of(request)
-    with state.write_lock:
-        if find_key(store, DEALS, row["deal_id"]) is not None:
-            raise ConflictError(
-                f"a deal '{row['deal_id']}' exists: update it with PATCH or PUT /api/deals/{{id}}",
-                problems=[Problem("deal_id", f"'{row['deal_id']}' exists")],
-            )
-        summary = write_row(state, store, "deals", row, properties)
-        key = require_key(store, DEALS, row["deal_id"])
-    return {"ok": True, "deal": read_record(store, DEALS, key), **written(summary)}
+    return create_record(state_of(request), store, DEALS, body)
 
 
 @router.put("/{deal_id}")
@@ -65,27 +59,15 @@ def put_deal(
     deal_id: DealId, body: DealFields, request: Request, response: Response, store: Conn, _: CanWrite
 ) -> dict[str, Any]:
     """Create or update the deal with this id (201 when created); fields left out keep their values."""
-    state = state_of(request)
-    row, properties = row_of(body, DEALS, deal_id=deal_id.strip())
-    with state.write_lock:
-        created = find_key(store, DEALS, row["deal_id"]) is None
-        if created:
-            row.setdefault("created_at", datetime.now(UTC).isoformat())
-        summary = write_row(state, store, "deals", row, properties)
-        key = require_key(store, DEALS, row["deal_id"])
-    response.status_code = 201 if created else 200
-    return {"ok": True, "created": created, "deal": read_record(store, DEALS, key), **written(summary)}
+    answer = put_record(state_of(request), store, DEALS, deal_id, body)
+    response.status_code = 201 if answer["created"] else 200
+    return answer
 
 
 @router.patch("/{deal_id}")
 def update_deal(deal_id: DealId, body: DealFields, request: Request, store: Conn, _: CanWrite) -> dict[str, Any]:
     """Change the given fields of a deal (a stage, a status with closed_at); a field left out keeps its value."""
-    state = state_of(request)
-    with state.write_lock:
-        key = require_key(store, DEALS, deal_id)
-        row, properties = row_of(body, DEALS, deal_id=deal_id)
-        summary = write_row(state, store, "deals", row, properties)
-    return {"ok": True, "deal": read_record(store, DEALS, key), **written(summary)}
+    return patch_record(state_of(request), store, DEALS, lambda s: require_key(s, DEALS, deal_id), body)
 
 
 @router.get("/{deal_id}")

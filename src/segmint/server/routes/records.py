@@ -14,15 +14,16 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from collections.abc import Iterator, Set
+from collections.abc import Callable, Iterator, Set
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
 from sqlglot import exp
 
-from segmint.errors import NotFoundError, OverloadedError, Problem, ValidationError
+from segmint.errors import ConflictError, NotFoundError, OverloadedError, Problem, ValidationError
 from segmint.model.tables import (
     COMPANIES,
     CONTACTS,
@@ -114,6 +115,52 @@ def written(summary: LoadSummary) -> dict[str, Any]:
         "created_references": dict(summary.created_references),
         "new_fields": [f.name for f in summary.new_fields],
     }
+
+
+def now_text() -> str:
+    """``created_at`` of a record made through the API."""
+    return datetime.now(UTC).isoformat()
+
+
+def create_record(state: ServerState, store: Store, table: Table, body: Record) -> dict[str, Any]:
+    """``POST``: a new company or deal (409 if its id exists); bad values answer 422 at their fields."""
+    ident = str(table.id_column)
+    row, properties = row_of(body, table)
+    row.setdefault("created_at", now_text())
+    with state.write_lock:
+        if find_key(store, table, row[ident]) is not None:
+            raise ConflictError(
+                f"a {table.entity} '{row[ident]}' exists: update it with PATCH or PUT /api/{table.name}/{{id}}",
+                problems=[Problem(ident, f"'{row[ident]}' exists")],
+            )
+        summary = write_row(state, store, table.name, row, properties)
+        key = require_key(store, table, row[ident])
+    return {"ok": True, table.entity: read_record(store, table, key), **written(summary)}
+
+
+def put_record(state: ServerState, store: Store, table: Table, ident: str, body: Record) -> dict[str, Any]:
+    """``PUT``: create or update the record with this id; ``created`` says which (fields left out keep their values)."""
+    id_column = str(table.id_column)
+    row, properties = row_of(body, table, **{id_column: ident.strip()})
+    with state.write_lock:
+        created = find_key(store, table, row[id_column]) is None
+        if created:
+            row.setdefault("created_at", now_text())
+        summary = write_row(state, store, table.name, row, properties)
+        key = require_key(store, table, row[id_column])
+    return {"ok": True, "created": created, table.entity: read_record(store, table, key), **written(summary)}
+
+
+def patch_record(
+    state: ServerState, store: Store, table: Table, locate: Callable[[Store], int], body: Record
+) -> dict[str, Any]:
+    """``PATCH``: change the given fields of the record ``locate`` finds (404 when none); null keeps a value."""
+    with state.write_lock:
+        key = locate(store)
+        ident = read_record(store, table, key)[str(table.id_column)]
+        row, properties = row_of(body, table, **{str(table.id_column): ident})
+        summary = write_row(state, store, table.name, row, properties)
+    return {"ok": True, table.entity: read_record(store, table, key), **written(summary)}
 
 
 # ---- reading --------------------------------------------------------------------------
