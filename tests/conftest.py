@@ -14,13 +14,9 @@ its own warehouse directory and database in it.
 from __future__ import annotations
 
 import contextlib
-import glob
 import itertools
 import os
 import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +27,6 @@ import pytest
 
 ENGINES = ("duckdb", "postgres", "spark")
 
-POSTGRES_MISSING = "PostgreSQL server not installed: apt-get install postgresql"
 SPARK_MISSING = "pyspark/Java not installed: pip install 'segmint[spark]' and install Java 17"
 
 _serial = itertools.count(1)
@@ -44,115 +39,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 # ---- PostgreSQL -------------------------------------------------------------------
-
-
-def _postgres_bin() -> Path | None:
-    """The directory holding initdb and pg_ctl: on PATH, or Debian's /usr/lib/postgresql/N/bin."""
-    initdb = shutil.which("initdb")
-    if initdb and shutil.which("pg_ctl"):
-        return Path(initdb).parent
-
-    def version(path: str) -> int:
-        number = Path(path).parts[-3]
-        return int(number) if number.isdigit() else 0
-
-    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=version, reverse=True):
-        if Path(candidate).with_name("pg_ctl").exists():
-            return Path(candidate).parent
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _as_server_user(command: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root: run it as the ``postgres`` user then."""
-    if os.geteuid() != 0:
-        return command
-    return ["runuser", "-u", "postgres", "--", *command]
-
-
-def _run(command: list[str], what: str) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"{what} failed ({done.returncode}): {done.stdout}\n{done.stderr}")
-
-
-@contextlib.contextmanager
-def _throwaway_postgres() -> Iterator[str]:
-    """Start a PostgreSQL server in a temporary directory; yield the URL of its ``postgres`` database."""
-    bindir = _postgres_bin()
-    if bindir is None:
-        pytest.skip(POSTGRES_MISSING)
-    if os.geteuid() == 0:
-        try:
-            import pwd
-
-            server_user = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user to run the PostgreSQL server as")
-        if shutil.which("runuser") is None:
-            pytest.skip("running as root and runuser (util-linux) is missing to start PostgreSQL as 'postgres'")
-    # Not pytest's tmp_path: its directories are private to root and the server runs as 'postgres'.
-    root = Path(tempfile.mkdtemp(prefix="segmint-pg-"))
-    data, log = root / "data", root / "server.log"
-    try:
-        if os.geteuid() == 0:
-            os.chown(root, server_user.pw_uid, server_user.pw_gid)
-        # An ICU collation that does not sort like bytes: tests then show that ids are ordered
-        # the same way (by code point) on every engine.
-        initdb = [
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "--encoding=UTF8",
-            "--no-sync",
-        ]
-        locales = (
-            ["--locale=C.UTF-8", "--locale-provider=icu", "--icu-locale=en-US"],  # PostgreSQL 15+
-            ["--locale=C.UTF-8"],
-            ["--locale=C"],
-        )
-        for number, locale in enumerate(locales, 1):
-            try:
-                _run(_as_server_user([*initdb, *locale]), "initdb")
-                break
-            except RuntimeError:
-                shutil.rmtree(data, ignore_errors=True)
-                if number == len(locales):
-                    raise
-        port = _free_port()
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off "
-            "-c full_page_writes=off -c max_connections=50 -c shared_buffers=32MB"
-        )
-        try:
-            _run(
-                _as_server_user(
-                    [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"]
-                ),
-                "pg_ctl start",
-            )
-        except RuntimeError as exc:
-            server_log = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise RuntimeError(f"{exc}\nserver log:\n{server_log}") from None
-        try:
-            yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-        finally:
-            subprocess.run(
-                _as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
-                capture_output=True,
-                check=False,
-            )
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def _with_database(url: str, database: str) -> str:
@@ -195,7 +81,13 @@ def postgres_url() -> Iterator[str]:
     if given:
         yield given
         return
-    with _throwaway_postgres() as url:
+    from segmint.testing.postgres import PostgresUnavailable, throwaway_postgres
+
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(throwaway_postgres())
+        except PostgresUnavailable as exc:
+            pytest.skip(str(exc))
         yield url
 
 
