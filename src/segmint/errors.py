@@ -166,6 +166,14 @@ class OverloadedError(SegmintError):
         self.retry_after = retry_after
 
 
+class InsufficientDataError(SegmintError):
+    """The store's data cannot support what was asked (a model fitted on no purchases)."""
+
+    code = "insufficient_data"
+    status = 422
+    exit_code = 10
+
+
 class UnsupportedError(SegmintError):
     """An engine lacks an operation; raised, never silently skipped."""
 

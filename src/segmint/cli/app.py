@@ -11,7 +11,7 @@ from __future__ import annotations
 import typer
 
 from segmint import __version__
-from segmint.cli import contacts, data, demo, playbook, segment, server
+from segmint.cli import clv, contacts, data, demo, playbook, segment, server
 from segmint.cli.common import SegmintTyper
 
 app = SegmintTyper(
@@ -45,6 +45,7 @@ app.add_typer(contacts.app, name="contacts")
 segment.register(app)
 playbook.register(app)
 server.register(app)
+clv.register(app)
 
 
 def main() -> None:

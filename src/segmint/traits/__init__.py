@@ -3,7 +3,8 @@
 Each module of this package holds one model (``MODEL = <class>``, see
 :mod:`segmint.traits.base`); they are found by walking the package, so adding
 a model is adding a module.  :func:`compute_traits` runs them in dependency
-order at one ``as_of`` and stores each model's rows in ``traits_<model>``;
+order at one ``as_of`` and stores each model's rows in ``traits_<model>``
+(a query's rows, or the Arrow rows of a model computed in Python);
 :func:`trait_fields` puts their fields into the field registry, where segments
 use them like any other field (company models also as ``company.<field>``).
 
@@ -201,18 +202,22 @@ def _compute(
             continue
         table = trait_table(model)
         columns = table.column_names
-        select = model.query(ctx)
-        rows = f"SELECT {', '.join(engine.quote(c) for c in columns)} FROM ({engine.sql(select)}) AS model_rows"
+        if partial and not (ctx.company_keys if model.entity == "company" else ctx.contact_keys):
+            continue
+        # both before the table is emptied: a model may read its own last rows
+        computed = model.compute(ctx)
+        select = model.query(ctx) if computed is None else None
         if partial:
-            keys = ctx.company_keys if model.entity == "company" else ctx.contact_keys
-            if not keys:
-                continue
             ensure_trait_tables(store, [model])
             engine.delete_where(table.name, engine.sql(ctx.keys_condition(model.key, model.entity)))
         else:
             engine.drop_table(table.name)
             engine.create_table(table)
-        engine.insert_select(table.name, columns, rows)
+        if select is not None:
+            rows = f"SELECT {', '.join(engine.quote(c) for c in columns)} FROM ({engine.sql(select)}) AS model_rows"
+            engine.insert_select(table.name, columns, rows)
+        elif computed is not None:
+            engine.load_arrow(table.name, computed.select([c for c in columns if c in computed.column_names]))
         model.after(ctx)
         stored[model.name] = int(engine.scalar(f"SELECT COUNT(*) FROM {engine.quote(table.name)}") or 0)
 

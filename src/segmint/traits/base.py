@@ -5,7 +5,8 @@ its fields (name, type, description), its settings (a pydantic model whose
 defaults are the seeds' values, overridden in ``segmint.toml`` under
 ``[traits.<model>]``), the models it reads (``requires``), and a query that
 returns one row per contact (or company) with one column per field, as of
-``ctx.as_of``.  :func:`segmint.traits.compute_traits` runs the models in
+``ctx.as_of`` -- or, for a model that needs Python between its queries (a
+fitted model), :meth:`TraitModel.compute` returning those rows as Arrow.  :func:`segmint.traits.compute_traits` runs the models in
 dependency order and stores each model's rows in its own table
 ``traits_<model>``, which segments join when they name one of its fields.
 
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import pyarrow as pa
 import sqlglot
 from pydantic import BaseModel, ConfigDict
 from sqlglot import exp
@@ -92,6 +94,16 @@ class TraitModel:
     def query(self, ctx: TraitContext) -> exp.Query:
         """One row per contact (company) of ``ctx``'s scope: the key and every field's column."""
         raise NotImplementedError
+
+    def compute(self, ctx: TraitContext) -> pa.Table | None:
+        """Rows computed in Python instead of :meth:`query`, for a model SQL cannot compute alone (a fit).
+
+        An Arrow table with the key and field columns (a missing field
+        column is unset), one row per contact (company) of ``ctx``'s scope
+        that has values; a contact without a row has every field unset.
+        ``None``, the default, means the model is its :meth:`query`.
+        """
+        return None
 
     def after(self, ctx: TraitContext) -> None:
         """Runs after the model's rows are stored (extra tables, e.g. the lead score history)."""
