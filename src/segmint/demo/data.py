@@ -137,14 +137,18 @@ class DemoData:
         crm_events(config, self.world, prof, deals(config, prof), parts)
         return materialize(self.world, parts, prof.first, prof.created)
 
-    def events(self) -> Iterator[pa.RecordBatch]:
+    def events(self, every: int = 1) -> Iterator[pa.RecordBatch]:
         """Events: event_id, contact_id, event, ts, the typed property columns and ``properties`` (JSON).
 
         Streamed chunk by chunk; each batch is in time order (batches are never merged across chunks).
         Chunks are generated ahead on a few threads (numpy and Arrow release the GIL); the output is
-        the same as one thread's, in the same order.
+        the same as one thread's, in the same order.  ``every`` > 1 keeps the events of one contact
+        chunk in ``every`` only (the others' contacts then have CRM data and no tracked behaviour):
+        the benchmarks' largest scale uses it to keep the events table at about 100M rows.
         """
-        for table in _ordered_map(self.event_table, range(self.config.chunks), WORKERS):
+        if every < 1:
+            raise ValueError(f"every must be at least 1, not {every}")
+        for table in _ordered_map(self.event_table, range(0, self.config.chunks, every), WORKERS):
             yield from _split(table, self.config.batch_rows)
 
     def batches(self, entity: str) -> Iterator[pa.RecordBatch]:

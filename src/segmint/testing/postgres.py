@@ -99,8 +99,11 @@ def _initdb(bindir: Path, data: Path) -> None:
 
 
 @contextlib.contextmanager
-def throwaway_postgres(data_dir: Path | None = None, *, shared_buffers: str = "32MB") -> Iterator[str]:
-    """Start a server; yield the URL of its ``postgres`` database; stop it (and remove a temporary directory)."""
+def throwaway_postgres(data_dir: Path | None = None, *, settings: dict[str, str] | None = None) -> Iterator[str]:
+    """Start a server; yield the URL of its ``postgres`` database; stop it (and remove a temporary directory).
+
+    ``settings`` are server settings (``-c name=value``) on top of the defaults, e.g. ``shared_buffers``.
+    """
     bindir = postgres_bin()
     if bindir is None:
         raise PostgresUnavailable("PostgreSQL server not installed: apt-get install postgresql")
@@ -116,9 +119,10 @@ def throwaway_postgres(data_dir: Path | None = None, *, shared_buffers: str = "3
             shutil.rmtree(data, ignore_errors=True)
             _initdb(bindir, data)
         port = free_port()
+        given = {"max_connections": "50", "shared_buffers": "32MB"} | (settings or {})
         options = (
             f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off "
-            f"-c full_page_writes=off -c max_connections=50 -c shared_buffers={shared_buffers}"
+            "-c full_page_writes=off " + " ".join(f"-c {name}={value}" for name, value in given.items())
         )
         start = [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"]
         try:
