@@ -51,8 +51,9 @@ def fit_command(
     from each contact's first purchase.  Example:
     segmint clv fit --model pareto_nbd --as-of 1997-09-30 --json
     """
+    when = as_of_value(as_of)
     with store_from(db) as store:
-        fitted = fit(store, model=model.value, as_of=as_of_value(as_of), unit=unit.value)
+        fitted = fit(store, model=model.value, as_of=when, unit=unit.value)
     result = fitted.to_dict()
     if as_json:
         print_json(result)
