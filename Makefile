@@ -25,10 +25,19 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -q
 
+## make bench: the benchmark runner at each of $(BENCH_SCALES) contacts (results in benchmarks/results/)
+##   make bench BENCH_SCALES="2400 100000 1000000 10000000" runs every scale of docs/benchmarks.md
+BENCH_SCALES ?= 2400
+BENCH_ARGS   ?=
+bench: $(STAMP)
+	@for n in $(BENCH_SCALES); do \
+		$(BIN)/python -m benchmarks run --contacts $$n $(BENCH_ARGS) || exit 1; \
+	done
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) $(DEMO_DB) demo-data rejects .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DB) demo-data rejects bench-work .pytest_cache .mypy_cache .ruff_cache

@@ -73,7 +73,7 @@ def test_docs_readme_shows_the_playbook_and_every_traits_model() -> None:
     from segmint.traits import model_classes
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for command in ("segmint playbook list", "segmint playbook install", "segmint refresh", "benchmarks.traits"):
+    for command in ("segmint playbook list", "segmint playbook install", "segmint refresh", "make bench"):
         assert command in readme, command
     for name in model_classes():
         assert f"| {name}" in readme, name
