@@ -191,8 +191,9 @@ def limit_connection(db: Path, options: Options) -> duckdb.DuckDBPyConnection:
     """A plain DuckDB connection with the same memory limit and spill directory as segmint's store."""
     spill = options.dir / "spill"
     spill.mkdir(parents=True, exist_ok=True)
-    config = {"memory_limit": options.memory_limit, "temp_directory": str(spill), "enable_progress_bar": False}
-    return duckdb.connect(str(db), config=config)
+    con = duckdb.connect(str(db), config={"memory_limit": options.memory_limit, "temp_directory": str(spill)})
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def remove_db(db: Path) -> None:

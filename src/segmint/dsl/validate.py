@@ -101,8 +101,9 @@ def validate_segments(segments: Mapping[str, Segment], registry: FieldRegistry) 
     """Validate segments that may refer to each other (a playbook, a directory); problems start with the name."""
     checked: dict[str, Segment] = {}
     problems: list[Problem] = []
+    graph = dependency_graph(segments)  # once for all of them, not once per segment
     for name, segment in segments.items():
-        result, found = check_segment(segment, registry, segments)
+        result, found = check_segment(segment, registry, segments, graph=graph)
         checked[name] = result
         problems += [Problem(f"{name}:{p.path}", p.message, p.suggestions) for p in found]
     if problems:
@@ -116,19 +117,31 @@ def load_segments_dir(path: str | Path, registry: FieldRegistry) -> dict[str, Se
 
 
 def check_segment(
-    segment: Segment, registry: FieldRegistry, segments: Mapping[str, Segment] = _NO_SEGMENTS
+    segment: Segment,
+    registry: FieldRegistry,
+    segments: Mapping[str, Segment] = _NO_SEGMENTS,
+    *,
+    graph: Mapping[str, list[str]] | None = None,
 ) -> tuple[Segment, list[Problem]]:
-    """The normalised segment and the problems found; :func:`validate_segment` raises instead."""
+    """The normalised segment and the problems found; :func:`validate_segment` raises instead.
+
+    ``graph`` is ``dependency_graph(segments)`` when the caller has it already.
+    """
     checker = _Checker(registry, segment.entity)
     conditions = tuple(checker.visit(c) for c in segment.conditions)
-    problems = checker.problems + check_references(segment, segments)
+    problems = checker.problems + check_references(segment, segments, graph=graph)
     return replace(segment, conditions=conditions), problems
 
 
-def check_references(segment: Segment, segments: Mapping[str, Segment]) -> list[Problem]:
+def check_references(
+    segment: Segment, segments: Mapping[str, Segment], *, graph: Mapping[str, list[str]] | None = None
+) -> list[Problem]:
     """Problems with the segments ``segment`` refers to: unknown, another entity, or a cycle."""
-    graph = dependency_graph(segments)
-    graph[segment.name] = sorted(segment.dependencies())
+    own = sorted(segment.dependencies())
+    if graph is None:
+        graph = dependency_graph(segments)
+    if graph.get(segment.name) != own:
+        graph = {**graph, segment.name: own}
     problems: list[Problem] = []
     cycles: set[tuple[str, ...]] = set()
     for node in segment.walk():

@@ -43,8 +43,20 @@ def _now() -> pa.Array:
 def stored_segments(store: Store) -> dict[str, Segment]:
     """Every stored definition, validated and normalised (timestamps as datetimes)."""
     rows = store.engine.query(exp.select("name", "definition").from_(SEGMENTS.name).order_by("name")).to_pylist()
+    if not rows:
+        return {}
+    # Parsing and validating every definition costs far more than reading them (a playbook of 91
+    # segments: about 100 ms), and every compile needs them all: keep the result while the stored
+    # text and the field registry are the same.
+    source = tuple((r["name"], r["definition"]) for r in rows)
+    registry = store.registry()
+    cached = store.definitions_cache
+    if cached is not None and cached[0] == source and cached[1] is registry:
+        return dict(cached[2])
     parsed = {r["name"]: parse_segment(json.loads(r["definition"]), origin=f"segment {r['name']}") for r in rows}
-    return validate_segments(parsed, store.registry()) if parsed else {}
+    checked = validate_segments(parsed, registry)
+    store.definitions_cache = (source, registry, checked)
+    return dict(checked)
 
 
 def read_definitions(source: str | Path) -> dict[str, Segment]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,9 @@ class Store:
         self.engine = engine
         self.settings = settings
         self._registry: FieldRegistry | None = None
+        # The stored segment definitions as last parsed and validated, with what they were read from
+        # (see segmint.segments.definitions.stored_segments): every compile needs them all.
+        self.definitions_cache: tuple[Any, ...] | None = None
 
     # context manager ---------------------------------------------------------
     def __enter__(self) -> Store:
