@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from clv_testing import load_cdnow
 
-from conftest import load_cdnow
 from segmint.errors import InsufficientDataError, UsageError
 from segmint.insights.clv import BetaGeoFit, GammaGammaFit, ParetoNBDFit, fit, purchase_summary
 from segmint.store import open_store

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clv_testing import load_cdnow
 from typer.testing import CliRunner
 
-from conftest import load_cdnow
 from segmint.cli.app import app
 from segmint.store import open_store
 from segmint.traits import compute_traits

@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from clv_testing import load_rows
 
-from conftest import load_rows
 from segmint.config import Settings
 from segmint.insights.clv import purchase_summary
 from segmint.store import open_store

@@ -1,4 +1,7 @@
-"""Fixtures of the insights tests: the CDNOW sample as purchase events, and loading hand-made rows."""
+"""Helpers of the lifetime-value tests: the CDNOW sample as purchase events, and loading hand-made rows.
+
+Import with ``from clv_testing import load_cdnow, load_rows`` (pytest puts this folder on the path).
+"""
 
 from __future__ import annotations
 
