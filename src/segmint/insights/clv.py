@@ -25,12 +25,15 @@ Transactions (who is alive, how often they buy):
 Value: **Gamma-Gamma** (Fader & Hardie 2013) for the mean value of a
 contact's transactions, fitted on the contacts with repeat transactions.
 
-Parameters are fitted in log space (all are positive) by quasi-Newton
-minimisation of the negative mean log-likelihood; the likelihoods are
+Parameters are fitted in log space (all are positive) by BFGS on the
+negative mean log-likelihood, with analytic gradients for BG/NBD and
+Gamma-Gamma and central differences for Pareto/NBD; the likelihoods are
 written with ``gammaln``, ``betaln`` and ``hyp2f1`` in forms that neither
 overflow nor cancel (see :func:`pareto_nbd_log_likelihood`), vectorised over
 contacts, and each distinct ``(x, t_x, T)`` is evaluated once with its count
-as weight.
+as weight.  On a handful of buyers the maximum may lie at infinity (no
+heterogeneity to fit): the parameters then come out very large, and the
+predictions are those of the limiting model.
 
 >>> model = BetaGeoFit(r=0.243, alpha=4.414, a=0.793, b=2.426)
 >>> float(model.p_alive(np.array([0.0]), np.array([0.0]), np.array([38.86]))[0])
@@ -45,7 +48,7 @@ import json
 import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -61,8 +64,6 @@ if TYPE_CHECKING:
     from segmint.traits.base import TraitContext
 
 Array = NDArray[np.float64]
-Unit = Literal["day", "week"]
-ModelName = Literal["bgnbd", "pareto_nbd", "gamma_gamma"]
 
 #: days in one unit of time
 UNIT_DAYS: dict[str, float] = {"day": 1.0, "week": 7.0}
