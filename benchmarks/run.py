@@ -90,6 +90,7 @@ class Options:
     repeat: int = 5
     warmup: int = 1
     pg_repeat: int = 0  # 0: as --repeat up to 10M events, then 1
+    pg_timeout: float = 120.0  # seconds; a PostgreSQL query over it is recorded as timed out
     work: Path = Path("bench-work")
     memory_limit: str = "10GB"
     postgres: str = "auto"  # auto | off | a URL
@@ -494,6 +495,20 @@ class Impl:
     run: Callable[[], Any]
     keys: Callable[[Any], set[int]]  # the members' contact keys (of its own store)
     runs: list[float] = field(default_factory=list)
+    timed_out: bool = False
+
+    def attempt(self, timeout_s: float | None) -> Any:
+        """Run once; on PostgreSQL, a query over the statement timeout marks it timed out (None)."""
+        if self.timed_out:
+            return None
+        try:
+            return self.run()
+        except Exception as exc:  # the driver's cancel, through segmint's error or not
+            if timeout_s is None or "statement timeout" not in str(exc):
+                raise
+            self.timed_out = True
+            print(f"    {self.name}: over the {timeout_s:.0f} s statement timeout", flush=True)
+            return None
 
 
 def member_keys(table: pa.Table) -> set[int]:
@@ -513,7 +528,7 @@ def agree(shape: str, impls: list[Impl], results: dict[str, Any]) -> int:
         found = impl.keys(results[impl.name])
         if found != expected:
             fail(shape, impl.name, found, expected)
-    pg = [i for i in impls if "PostgreSQL" in i.name]
+    pg = [i for i in impls if "PostgreSQL" in i.name and results.get(i.name) is not None]
     if pg:
         ours, theirs = results["segmint"], results[pg[0].name]
         if set(ours.column("member_id").to_pylist()) != set(theirs.column("member_id").to_pylist()):
@@ -553,6 +568,8 @@ def stage_segments(options: Options, info: dict[str, Any], server_url: str | Non
     con = duck.engine.workspace()
     events = info["rows"]["events"]
     pg_repeat = options.pg_repeat or (options.repeat if events <= 10_000_000 else 1)
+    if pg is not None:  # a plan gone wrong must not hold the run for hours: record it as over the limit
+        pg.engine.run(f"SET statement_timeout = '{int(options.pg_timeout * 1000)}ms'")
     results, measures = [], []
     try:
         for store in (duck, pg):
@@ -581,19 +598,22 @@ def stage_segments(options: Options, info: dict[str, Any], server_url: str | Non
                     Impl("hand-written SQL on PostgreSQL", lambda q=sql: pg.engine.query(q), member_keys),
                 ]
             # The first run of each is the agreement check (and the first warm-up).
-            members = agree(shape.name, impls, {impl.name: impl.run() for impl in impls})
+            timeout = options.pg_timeout if pg is not None else None
+            members = agree(shape.name, impls, {impl.name: impl.attempt(timeout) for impl in impls})
             if not members:
                 raise SystemExit(f"{shape.name}: no members at this scale; the benchmark needs members to compare")
             for _ in range(options.warmup - 1):
                 for impl in impls:
-                    impl.run()
+                    impl.attempt(timeout)
             for run in range(options.repeat):
                 for impl in impls if run % 2 == 0 else impls[::-1]:
-                    if "PostgreSQL" in impl.name and run >= pg_repeat:
+                    if impl.timed_out or ("PostgreSQL" in impl.name and run >= pg_repeat):
                         continue
-                    took, _ = timed(impl.run)
-                    impl.runs.append(took * 1000)
-            med = {impl.name: statistics.median(impl.runs) for impl in impls}
+                    took, result = timed(lambda i=impl, t=timeout: i.attempt(t))
+                    if result is not None:
+                        impl.runs.append(took * 1000)
+            # a timed-out implementation counts as the timeout itself: its ratio is an upper bound
+            med = {i.name: statistics.median(i.runs) if i.runs else options.pg_timeout * 1000 for i in impls}
             results.append(
                 {
                     "shape": shape.name,
@@ -612,6 +632,9 @@ def stage_segments(options: Options, info: dict[str, Any], server_url: str | Non
                     "pandas": ("<= 0.1 (10x faster)", ours / base <= 1 / GOALS["segment_vs_pandas"]),
                     "hand-written SQL on PostgreSQL": ("< 1", ours / base < GOALS["segment_vs_pg_hand"]),
                 }.get(impl.name, ("", None))
+                note = f"{members:,} members"
+                if impl.timed_out:  # the baseline is at least the timeout: the ratio is an upper bound
+                    note += f"; over the {options.pg_timeout:.0f} s statement timeout (the ratio is at most this)"
                 measures.append(
                     Measure(
                         "segments",
@@ -623,7 +646,7 @@ def stage_segments(options: Options, info: dict[str, Any], server_url: str | Non
                         ours / base,
                         goal,
                         met,
-                        f"{members:,} members",
+                        note,
                     )
                 )
                 line.append(f"{impl.name} {base:,.1f} ms ({ours / base:.2f}x)")
@@ -876,6 +899,7 @@ def parse(argv: list[str]) -> Options:
         default=d.pg_repeat,
         help="timed runs on PostgreSQL (default: --repeat up to 10M events, then 1)",
     )
+    parser.add_argument("--pg-timeout", type=float, default=d.pg_timeout, help="PostgreSQL statement timeout, s")
     parser.add_argument("--work", type=Path, default=d.work, help="where data and stores are kept between runs")
     parser.add_argument("--memory-limit", default=d.memory_limit, help="DuckDB's memory_limit, for segmint and limits")
     parser.add_argument("--postgres", default=d.postgres, help="auto (start a server here), off, or a server URL")
@@ -902,6 +926,7 @@ def parse(argv: list[str]) -> Options:
         args.repeat,
         args.warmup,
         args.pg_repeat,
+        args.pg_timeout,
         args.work,
         args.memory_limit,
         args.postgres,

@@ -77,9 +77,9 @@ def test_migrations_apply_once(store_url: str) -> None:
         assert migrate(second.engine) == []
         again = rows(second.engine, "SELECT version, name, applied_at FROM segmint_migrations")
         assert second.engine.table_columns("contacts") == CONTACTS.column_names
-    assert sorted(r["version"] for r in recorded) == [1, 2, 3]
-    assert sorted(r["version"] for r in again) == [1, 2, 3]
-    assert SCHEMA_VERSION == 3
+    assert sorted(r["version"] for r in recorded) == [1, 2, 3, 4]
+    assert sorted(r["version"] for r in again) == [1, 2, 3, 4]
+    assert SCHEMA_VERSION == 4
     assert again[0]["applied_at"].tzinfo is not None
 
 

@@ -116,6 +116,19 @@ class Engine(ABC):
         kind = "TEMPORARY TABLE" if temporary else "TABLE"
         self.run(f"CREATE {kind} IF NOT EXISTS {self.quote(name or table.name)} ({cols})")
 
+    LOOKUP_INDEXES: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = ()
+    """Indexes an engine's store keeps on its lookup keys: (table, columns) pairs.  DuckDB has none
+    (its joins hash and its zone maps prune; an ART index would slow every load) and Spark cannot."""
+
+    def create_lookup_indexes(self) -> None:
+        """Create :attr:`LOOKUP_INDEXES` (the engines that keep some)."""
+        for table, columns in self.LOOKUP_INDEXES:
+            name = f"{table}_{'_'.join(columns)}_idx"
+            self.run(
+                f"CREATE INDEX IF NOT EXISTS {self.quote(name)} ON {self.quote(table)} "
+                f"({', '.join(self.quote(c) for c in columns)})"
+            )
+
     def add_column(self, table: str, column: Column) -> None:
         """Add a column (a new custom property) to a table."""
         self.run(f"ALTER TABLE {self.quote(table)} ADD COLUMN {self.column_sql(column)}")

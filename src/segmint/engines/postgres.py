@@ -119,6 +119,16 @@ class PostgresEngine(Engine):
     name = "postgres"
     dialect = "postgres"
     DRIVER_ERRORS = (psycopg.Error,)
+    # The keys every load and every segment joins on.  The events table has none: an index on
+    # 100M events would slow every load more than it speeds the scans (docs/benchmarks.md).
+    LOOKUP_INDEXES: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = (
+        ("contacts", ("contact_id",)),
+        ("contacts", ("contact_key",)),
+        ("contacts", ("company_key",)),
+        ("companies", ("company_id",)),
+        ("companies", ("company_key",)),
+        ("deals", ("deal_id",)),
+    )
     TYPES: ClassVar[dict[FieldType, str]] = {
         FieldType.STRING: "TEXT",
         FieldType.INTEGER: "BIGINT",

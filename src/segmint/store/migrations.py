@@ -39,6 +39,10 @@ def _create_api_keys(engine: Engine) -> None:
     engine.create_table(API_KEYS)
 
 
+def _create_lookup_indexes(engine: Engine) -> None:
+    engine.create_lookup_indexes()
+
+
 MIGRATIONS_LIST: tuple[Migration, ...] = (
     Migration(
         1, "create the DATA.md model: contacts, companies, events, deals, consents, custom fields", _create_data_model
@@ -47,6 +51,7 @@ MIGRATIONS_LIST: tuple[Migration, ...] = (
         2, "segments: definitions, static members, membership, entries and exits, refreshes", _create_segment_tables
     ),
     Migration(3, "the HTTP server's API keys (hashed)", _create_api_keys),
+    Migration(4, "indexes on the lookup keys of contacts, companies and deals (PostgreSQL)", _create_lookup_indexes),
 )
 
 SCHEMA_VERSION = MIGRATIONS_LIST[-1].version

@@ -140,6 +140,7 @@ class Loader:
             self.ws = shared
         else:
             self.ws = duckdb.connect(config={"temp_directory": tempfile.mkdtemp(prefix="segmint-load-")})
+            self.ws.execute("SET enable_progress_bar = false")  # the loader reports progress itself
         self.zone = self.mapping.timezone or store.settings.load.timezone
         self.now = self.engine.timestamp_literal(datetime.now(UTC))
         self._serial = itertools.count(1)
