@@ -554,7 +554,6 @@ def fail(shape: str, impl: str, found: set[Any], expected: set[Any]) -> None:
 
 
 def stage_segments(options: Options, info: dict[str, Any], server_url: str | None) -> dict[str, Any]:
-    import numpy as np
 
     import segmint
     from benchmarks.shapes import AS_OF, SHAPES
@@ -586,7 +585,7 @@ def stage_segments(options: Options, info: dict[str, Any], server_url: str | Non
                     lambda t: set(t.column("member_key").to_pylist()),
                 ),
                 Impl("hand-written SQL", lambda q=sql: con.sql(q).to_arrow_table(), member_keys),
-                Impl("pandas", lambda f=shape.pandas: f(frames), lambda a: {int(k) for k in np.asarray(a)}),
+                Impl("pandas", lambda sh=shape: sh.members(frames), lambda m: set(m["contact_key"].tolist())),
             ]
             if pg is not None:
                 impls += [

@@ -13,6 +13,9 @@ last moment (:data:`AS_OF`).
 - ``pandas``: what an analyst writes instead, on data frames already in
   memory (string columns as categoricals, as a careful analyst loads them).
 
+Like segmint, the hand-written SQL and pandas end with the members' keys
+and ids ordered by id (:meth:`Shape.hand_sql`, :meth:`Shape.members`).
+
 Every form must return exactly the same members (contact keys), or the run
 fails.  Each form follows SEGMENTS.md's rules on its own terms: strings
 compare ignoring case, windows include both ends, an unset field matches
@@ -38,6 +41,7 @@ Frames = dict[str, pd.DataFrame]
 PANDAS_COLUMNS = {
     "contacts": [
         "contact_key",
+        "contact_id",
         "country",
         "seniority",
         "email",
@@ -83,7 +87,18 @@ class Shape:
     stored: list[dict[str, Any]] = field(default_factory=list)  # segments it nests, applied first
 
     def hand_sql(self) -> str:
-        return render(self.sql)
+        """The hand-written SQL returning what segmint returns: each member's key and id, ordered by id."""
+        return (
+            "SELECT m.contact_key AS member_key, c.contact_id AS member_id\n"
+            f"FROM ({render(self.sql).strip()}\n) AS m JOIN contacts c ON c.contact_key = m.contact_key\n"
+            "ORDER BY member_id"
+        )
+
+    def members(self, frames: Frames) -> pd.DataFrame:
+        """The pandas implementation's members with their ids, ordered by id, as segmint returns them."""
+        c = frames["contacts"]
+        found = c.loc[c["contact_key"].isin(self.pandas(frames)), ["contact_key", "contact_id"]]
+        return found.sort_values("contact_id")
 
 
 # ---- pandas helpers: what an analyst would write -------------------------------------------------------

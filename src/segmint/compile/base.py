@@ -129,6 +129,8 @@ class _EventPass:
     #: the narrowest filter every member must have an event in (None: no such filter)
     required: exp.Expr | None = None
     required_span: timedelta | None = None
+    #: every member has a row in the pass (a condition that all must meet needs an event)
+    needed: bool = False
 
     def require(self, where: exp.Expr, span: timedelta) -> None:
         """Every member has an event passing ``where`` (a window ``span`` long); keep the narrowest."""
@@ -233,10 +235,12 @@ class SegmentCompiler:
             query = query.join(exp.to_table(trait_table).as_(trait_alias), on=on, join_type="left", copy=False)
         if self._events.measures:
             cte = self._events.name
+            # An inner join when every member needs an event: the engine then starts from the few
+            # contacts with events rather than from every contact.
             query = query.with_(cte, as_=self._event_pass(segment.entity, keys, restrict=True), copy=False).join(
                 exp.to_table(cte),
                 on=exp.column("k", table=cte).eq(exp.column(key, table=alias)),
-                join_type="left",
+                join_type="inner" if self._events.needed else "left",
                 copy=False,
             )
         for join_alias, members in self._joins:
@@ -387,8 +391,10 @@ class SegmentCompiler:
         matches = self._event_match(node)
         window = self._window(node)
         in_window = exp.and_(matches, *self._window_test(exp.column("ts", table="e"), window))
-        if id(node) in self._root_conjuncts and window is not None and window[0] is not None and _needs_an_event(node):
-            events.require(in_window, window[1] - window[0])
+        if id(node) in self._root_conjuncts and _needs_an_event(node):
+            events.needed = True
+            if window is not None and window[0] is not None:
+                events.require(in_window, window[1] - window[0])
         tests: list[exp.Expr] = []
         if node.first_time:
             first = events.measure(exp.Min, matches, exp.column("ts", table="e"), "timestamptz", "first matching event")

@@ -23,7 +23,7 @@ SELECT
   co.company_key AS member_key,
   co.company_id AS member_id
 FROM companies AS co
-LEFT JOIN ev
+INNER JOIN ev
   ON ev.k = co.company_key
 WHERE
   (

@@ -75,7 +75,7 @@ SELECT
   c.contact_key AS member_key,
   c.contact_id AS member_id
 FROM contacts AS c
-LEFT JOIN ev
+INNER JOIN ev
   ON ev.k = c.contact_key
 WHERE
   (
