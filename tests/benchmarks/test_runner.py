@@ -73,7 +73,11 @@ def test_runner_smallest_scale(tmp_path: Path, postgres_url: str) -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
     assert again.returncode == 0, again.stderr[-3000:]
-    assert set(json.loads((results / "bench-2400.json").read_text())["stages"]) == {"refresh"}
+    merged = json.loads((results / "bench-2400.json").read_text())
+    assert set(merged["stages"]) == set(report["stages"])  # the other stages' latest results are kept
+    assert merged["stages"]["load"] == report["stages"]["load"]
+    assert merged["stages"]["refresh"]["ran_at"] >= report["stages"]["refresh"]["ran_at"]
+    assert merged["stages"]["refresh"] != report["stages"]["refresh"]
 
 
 def test_runner_rejects_unknown_stage() -> None:

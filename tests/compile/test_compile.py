@@ -129,10 +129,13 @@ def test_compile_reads_each_event_condition_in_its_own_window() -> None:
     assert "e.contact_key IN (" in clicks
     assert "e.contact_key IN (" in purchases
     assert "e.contact_key IN (" not in pricing
-    # first_time needs the whole history of its events, and only that condition does
-    _, first, windowed = _branches(_compile("big-spenders-fi", "duckdb"))
-    assert "e.ts >= " not in first
+    # first_time needs the whole history of its events, and only that condition does; with the default
+    # count it needs nothing else (its first event in the window is an event in the window)
+    windowed, first = _branches(_compile("big-spenders-fi", "duckdb"))
+    assert "e.event = 'purchase'" in windowed
     assert "e.ts >= " in windowed
+    assert "e.event = 'content_download'" in first
+    assert "e.ts >= " not in first
 
 
 def test_compile_restricts_only_below_a_conjunction() -> None:

@@ -407,6 +407,8 @@ class SegmentCompiler:
             if agg.fn == "sum":  # the sum over no events is 0; avg, min and max are unset and match nothing
                 measured = exp.func("COALESCE", measured, exp.Literal.number(0))
             tests.append(_bool(self.compare(agg.op, measured, exp.Literal.number(agg.value))))
+        elif node.first_time and node.count is None:
+            pass  # the first matching event is in the window: the default "at least one there" holds already
         else:
             count = events.measure(exp.Count, in_window, exp.Literal.number(1), "bigint", "matching events")
             wanted = node.count or DEFAULT_COUNT

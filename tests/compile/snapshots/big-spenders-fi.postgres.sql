@@ -2,14 +2,12 @@ WITH ev AS (
   SELECT
     k,
     SUM(v1) AS m1,
-    MIN(v2) AS m2,
-    COUNT(v3) AS m3
+    MIN(v2) AS m2
   FROM (
     SELECT
       e.contact_key AS k,
       e.amount AS v1,
-      CAST(NULL AS TIMESTAMPTZ) AS v2,
-      CAST(NULL AS BIGINT) AS v3
+      CAST(NULL AS TIMESTAMPTZ) AS v2
     FROM events AS e
     WHERE
       e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
@@ -21,28 +19,13 @@ WITH ev AS (
     SELECT
       e.contact_key AS k,
       CAST(NULL AS DOUBLE PRECISION) AS v1,
-      e.ts AS v2,
-      CAST(NULL AS BIGINT) AS v3
+      e.ts AS v2
     FROM events AS e
     WHERE
       e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
       AND NOT e.contact_key IS NULL
       AND e.event = 'content_download'
       AND COALESCE(LOWER(e.properties #>> '{product,family}') = 'hydraulics', FALSE)
-    UNION ALL
-    SELECT
-      e.contact_key AS k,
-      CAST(NULL AS DOUBLE PRECISION) AS v1,
-      CAST(NULL AS TIMESTAMPTZ) AS v2,
-      1 AS v3
-    FROM events AS e
-    WHERE
-      e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-      AND NOT e.contact_key IS NULL
-      AND e.event = 'content_download'
-      AND COALESCE(LOWER(e.properties #>> '{product,family}') = 'hydraulics', FALSE)
-      AND e.ts >= CAST('2026-06-16 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-      AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
   ) AS u
   GROUP BY
     k
@@ -62,13 +45,10 @@ WHERE
       AND COALESCE(co.employees BETWEEN 50 AND 500, FALSE)
     )
     OR COALESCE(COALESCE(ev.m1, 0) >= 1000, FALSE)
-    OR (
-      COALESCE(
-        ev.m2 >= CAST('2026-06-16 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-        AND ev.m2 <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ),
-        FALSE
-      )
-      AND COALESCE(COALESCE(ev.m3, 0) >= 1, FALSE)
+    OR COALESCE(
+      ev.m2 >= CAST('2026-06-16 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      AND ev.m2 <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ),
+      FALSE
     )
   )
 ORDER BY
