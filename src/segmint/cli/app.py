@@ -11,7 +11,7 @@ from __future__ import annotations
 import typer
 
 from segmint import __version__
-from segmint.cli import clv, contacts, data, demo, playbook, segment, server
+from segmint.cli import clv, contacts, data, demo, lint, playbook, report, segment, server, suggest
 from segmint.cli.common import SegmintTyper
 
 app = SegmintTyper(
@@ -46,6 +46,9 @@ segment.register(app)
 playbook.register(app)
 server.register(app)
 clv.register(app)
+report.register(app)
+lint.register(app)
+suggest.register(app)
 
 
 def main() -> None:
