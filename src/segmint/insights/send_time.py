@@ -66,6 +66,7 @@ from segmint.traits.base import TraitContext, TraitSettings
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from segmint.dsl import Segment
     from segmint.store.store import Store
 
 Array = NDArray[np.float64]
@@ -371,9 +372,9 @@ class SendTimeFit:
         """The argmax of the group's (the list's) pattern; the earliest hour of the week on ties."""
         return int(np.argmax(np.round(self.prior(group), 12)))
 
-    def to_rows(self) -> list[tuple[str | None, str]]:
+    def to_rows(self) -> list[tuple[str | None, str | None]]:
         """(group, pattern as JSON) rows, the list's first with group None."""
-        rows = [(None, json.dumps([float(v) for v in self.list_pattern]))]
+        rows: list[tuple[str | None, str | None]] = [(None, json.dumps([float(v) for v in self.list_pattern]))]
         return rows + [(g, json.dumps([float(v) for v in p])) for g, p in sorted(self.group_patterns.items())]
 
 
@@ -461,8 +462,9 @@ def smooth_sparse(counts: HourCounts, s: float) -> tuple[Ints, Ints, Array]:
     weights = np.concatenate([s * counts.weight, (1 - 2 * s) * counts.weight, s * counts.weight])
     combined = keys * HOURS + hours
     unique, inverse = np.unique(combined, return_inverse=True)
-    summed = np.bincount(inverse, weights=weights)
-    return unique // HOURS, unique % HOURS, summed
+    summed: Array = np.bincount(inverse, weights=weights)
+    entries: Ints = unique.astype(np.int64)
+    return entries // HOURS, entries % HOURS, summed
 
 
 @dataclass(frozen=True)
@@ -567,12 +569,14 @@ def _no_engagement(settings: SendTimeSettings, start: datetime, end: datetime, w
 
 def send_time_profile(
     store: Store,
-    segment: str | None = None,
+    segment: str | Segment | None = None,
     as_of: datetime | None = None,
     *,
     settings: SendTimeSettings | None = None,
 ) -> SendTimeProfile:
-    """The 168-hour engagement pattern of a stored segment's members (or the whole list) and its best hours.
+    """The 168-hour engagement pattern of a segment's members (or the whole list) and its best hours.
+
+    ``segment``: a stored segment's name, a segment file, or a definition.
 
     The segment's pooled, smoothed counts are shrunk toward the list's
     pattern like a group's (``group_strength``), so a small segment's best
@@ -589,12 +593,14 @@ def send_time_profile(
     start = as_of - timedelta(days=settings.lookback_days)
     counts = counts_query(ctx, settings, zone, start=start)
     members: exp.Query | None = None
+    name: str | None = None
     if segment is not None:
-        definition = resolve_segment(store, segment)
+        definition = resolve_segment(store, segment) if isinstance(segment, str) else segment
+        name = definition.name
         if definition.entity != "contact":
-            raise UsageError(f"segment '{segment}' is a company segment: send times are per contact")
+            raise UsageError(f"segment '{name}' is a company segment: send times are per contact")
         compiled = compiler(store, as_of=as_of, extra=definition).compile(definition)
-        members = exp.select(exp.column(MEMBER_KEY)).from_(exp.paren(compiled).as_("m"))  # type: ignore[arg-type]
+        members = exp.select(exp.column(MEMBER_KEY)).from_(exp.paren(compiled).as_("m"))
     engine = store.engine
     pooled_everyone = _pooled_by_hour(store, counts, None, settings.click_weight)
     if pooled_everyone["events"] == 0:
@@ -616,7 +622,7 @@ def send_time_profile(
     order = np.lexsort((np.arange(HOURS), -np.round(pattern, 12)))[:TOP_HOURS]
     best = [HourShare(int(h), hour_label(int(h)), WEEKDAYS[h // 24], int(h % 24), float(pattern[h])) for h in order]
     return SendTimeProfile(
-        segment=segment,
+        segment=name,
         as_of=as_of,
         timezone=zone,
         lookback_days=settings.lookback_days,
@@ -632,7 +638,7 @@ def send_time_profile(
 
 def _pooled_by_hour(store: Store, counts: exp.Query, members: exp.Query | None, click_weight: float) -> dict[str, Any]:
     """Clicks and events per hour of everyone (or of ``members``), and the contacts with any, from SQL."""
-    rows_of = exp.paren(counts.copy()).as_("k")  # type: ignore[arg-type]
+    rows_of = exp.paren(counts.copy()).as_("k")
     where = exp.column("contact_key", "k").isin(query=members.copy()) if members is not None else exp.true()
     by_hour = (
         exp.select(
