@@ -44,7 +44,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from scipy import stats
+from scipy import stats  # type: ignore[import-untyped]
 from sqlglot import exp
 
 from segmint.dsl.timestamps import parse_timestamp
@@ -390,7 +390,13 @@ def _rate(key: str, label: str, unit: str, x: float, n: float, x_all: float, n_a
 
 
 def _mean(
-    key: str, label: str, unit: str, n: float, total: float, squares: float, sums_all: tuple[float, float, float],
+    key: str,
+    label: str,
+    unit: str,
+    n: float,
+    total: float,
+    squares: float,
+    sums_all: tuple[float, float, float],
     better: bool | None,
 ) -> Measure:
     n_all, total_all, squares_all = sums_all
@@ -417,32 +423,128 @@ def _measures(row: dict[str, Any], whole: dict[str, Any], clv_note: str | None) 
     def sums(key: str, n_key: str = "contacts", sq_key: str | None = None) -> tuple[float, float, float]:
         return v(whole, n_key), v(whole, key), v(whole, sq_key or f"{key}_sq")
 
-    sends = Measure("sends", "sends", "count", "send", v(row, "sends"), v(whole, "sends"), round(v(row, "contacts")),
-                    round(v(whole, "contacts")))
+    sends = Measure(
+        "sends",
+        "sends",
+        "count",
+        "send",
+        v(row, "sends"),
+        v(whole, "sends"),
+        round(v(row, "contacts")),
+        round(v(whole, "contacts")),
+    )
     measures = [
         sends,
-        _mean("sends_per_contact", "sends per contact", "contact", v(row, "contacts"), v(row, "sends"),
-              v(row, "sends_sq"), sums("sends"), None),
-        _rate("open_rate", "unique open rate", "send", v(row, "opened"), v(row, "sends"), v(whole, "opened"),
-              v(whole, "sends"), True),
-        _rate("click_rate", "unique click rate", "send", v(row, "clicked"), v(row, "sends"), v(whole, "clicked"),
-              v(whole, "sends"), True),
-        _rate("click_to_open", "click-to-open rate", "opened send", v(row, "opened_clicked"), v(row, "opened"),
-              v(whole, "opened_clicked"), v(whole, "opened"), True),
-        _rate("unsubscribe_rate", "unsubscribe rate", "send", v(row, "unsubscribed"), v(row, "sends"),
-              v(whole, "unsubscribed"), v(whole, "sends"), False),
-        _rate("bounce_rate", "bounce rate", "send", v(row, "bounced"), v(row, "sends"), v(whole, "bounced"),
-              v(whole, "sends"), False),
-        _rate("conversion_rate", "conversion rate", "contact", v(row, "buyers"), v(row, "contacts"),
-              v(whole, "buyers"), v(whole, "contacts"), True),
-        _mean("revenue_per_contact", "revenue per contact", "contact", v(row, "contacts"), v(row, "revenue"),
-              v(row, "revenue_sq"), sums("revenue"), True),
-        _mean("average_order_value", "average order value", "order", v(row, "orders"), v(row, "revenue"),
-              v(row, "order_sq"), sums("revenue", "orders", "order_sq"), True),
-        _mean("predicted_clv", "predicted lifetime value", "contact with a prediction", v(row, "clv_n"),
-              v(row, "clv"), v(row, "clv_sq"), sums("clv", "clv_n"), True),
-        _mean("tickets_per_contact", "support tickets per contact", "contact", v(row, "contacts"),
-              v(row, "tickets"), v(row, "tickets_sq"), sums("tickets"), None),
+        _mean(
+            "sends_per_contact",
+            "sends per contact",
+            "contact",
+            v(row, "contacts"),
+            v(row, "sends"),
+            v(row, "sends_sq"),
+            sums("sends"),
+            None,
+        ),
+        _rate(
+            "open_rate",
+            "unique open rate",
+            "send",
+            v(row, "opened"),
+            v(row, "sends"),
+            v(whole, "opened"),
+            v(whole, "sends"),
+            True,
+        ),
+        _rate(
+            "click_rate",
+            "unique click rate",
+            "send",
+            v(row, "clicked"),
+            v(row, "sends"),
+            v(whole, "clicked"),
+            v(whole, "sends"),
+            True,
+        ),
+        _rate(
+            "click_to_open",
+            "click-to-open rate",
+            "opened send",
+            v(row, "opened_clicked"),
+            v(row, "opened"),
+            v(whole, "opened_clicked"),
+            v(whole, "opened"),
+            True,
+        ),
+        _rate(
+            "unsubscribe_rate",
+            "unsubscribe rate",
+            "send",
+            v(row, "unsubscribed"),
+            v(row, "sends"),
+            v(whole, "unsubscribed"),
+            v(whole, "sends"),
+            False,
+        ),
+        _rate(
+            "bounce_rate",
+            "bounce rate",
+            "send",
+            v(row, "bounced"),
+            v(row, "sends"),
+            v(whole, "bounced"),
+            v(whole, "sends"),
+            False,
+        ),
+        _rate(
+            "conversion_rate",
+            "conversion rate",
+            "contact",
+            v(row, "buyers"),
+            v(row, "contacts"),
+            v(whole, "buyers"),
+            v(whole, "contacts"),
+            True,
+        ),
+        _mean(
+            "revenue_per_contact",
+            "revenue per contact",
+            "contact",
+            v(row, "contacts"),
+            v(row, "revenue"),
+            v(row, "revenue_sq"),
+            sums("revenue"),
+            True,
+        ),
+        _mean(
+            "average_order_value",
+            "average order value",
+            "order",
+            v(row, "orders"),
+            v(row, "revenue"),
+            v(row, "order_sq"),
+            sums("revenue", "orders", "order_sq"),
+            True,
+        ),
+        _mean(
+            "predicted_clv",
+            "predicted lifetime value",
+            "contact with a prediction",
+            v(row, "clv_n"),
+            v(row, "clv"),
+            v(row, "clv_sq"),
+            sums("clv", "clv_n"),
+            True,
+        ),
+        _mean(
+            "tickets_per_contact",
+            "support tickets per contact",
+            "contact",
+            v(row, "contacts"),
+            v(row, "tickets"),
+            v(row, "tickets_sq"),
+            sums("tickets"),
+            None,
+        ),
     ]
     if clv_note:
         measures[10].note = clv_note
@@ -451,6 +553,9 @@ def _measures(row: dict[str, Any], whole: dict[str, Any], clv_note: str | None) 
 
 def adjust(measures: list[Measure]) -> None:
     """Benjamini-Hochberg over every tested measure given (one family); sets p_adjusted and significant."""
+    for measure in measures:  # a degenerate test is no test (JSON has no NaN)
+        if measure.p_value is not None and not math.isfinite(measure.p_value):
+            measure.statistic = measure.p_value = None
     tested = [m for m in measures if m.p_value is not None]
     if not tested:
         return
@@ -478,9 +583,7 @@ def _clv_source(store: Store) -> tuple[str, str, str | None]:
     """The clv column and join of the template, and a note when the trait is missing."""
     engine = store.engine
     if engine.table_exists(CLV_TABLE) and "predicted_clv" in engine.table_columns(CLV_TABLE):
-        filled = int(
-            engine.scalar(exp.select(exp.Count(this=exp.column("predicted_clv"))).from_(CLV_TABLE)) or 0
-        )
+        filled = int(engine.scalar(exp.select(exp.Count(this=exp.column("predicted_clv"))).from_(CLV_TABLE)) or 0)
         note = None if filled else "no predicted_clv computed: the clv trait needs repeat purchases and a refresh"
         return "v.predicted_clv", f"LEFT JOIN {CLV_TABLE} AS v ON v.contact_key = c.contact_key", note
     return "NULL", "", "the clv trait is not installed: no predicted_clv"
@@ -496,7 +599,7 @@ def _aggregate(
     ctx = TraitContext(store=store, compiler=compiler(store, as_of=until), as_of=until)
     query = ctx.parse(template, since=since, until=until, names=names)
     rows = store.engine.query(query).to_pylist()
-    whole = next((r for r in rows if r["segment"] is None), {})
+    whole: dict[str, Any] = next((r for r in rows if r["segment"] is None), {})
     return {r["segment"]: r for r in rows if r["segment"] is not None}, whole, note
 
 
@@ -595,8 +698,19 @@ def segment_report(
         notes.append("no email_sent events in the window: the email rates are unset")
     trend = _trends(store, [name], start, end, points=True)[name]
     return SegmentReport(
-        name, info["title"], info["entity"], info["kind"], start, end, size, round(float(row.get("contacts") or 0)),
-        whole_list, refreshed_at, trend, measures, notes,
+        name,
+        info["title"],
+        info["entity"],
+        info["kind"],
+        start,
+        end,
+        size,
+        round(float(row.get("contacts") or 0)),
+        whole_list,
+        refreshed_at,
+        trend,
+        measures,
+        notes,
     )
 
 
@@ -604,7 +718,12 @@ def segment_report(
 
 #: the measures that decide the marks
 MARK_MEASURES = (
-    "open_rate", "click_rate", "conversion_rate", "revenue_per_contact", "predicted_clv", "unsubscribe_rate",
+    "open_rate",
+    "click_rate",
+    "conversion_rate",
+    "revenue_per_contact",
+    "predicted_clv",
+    "unsubscribe_rate",
     "bounce_rate",
 )
 #: value or engagement above the list, with fewer sends per contact: under-served
@@ -696,13 +815,14 @@ def _mark(measures: list[Measure]) -> tuple[str | None, int, list[str]]:
 # ---- words ---------------------------------------------------------------------------------------
 
 
-def format_value(measure: Measure, value: float | None, *, signed: bool = False) -> str:
-    """A measure's value for people: rates in %, means with two decimals, counts whole; "-" when unset."""
+def format_value(measure: Measure, value: float | None, *, signed: bool = False, points: bool = False) -> str:
+    """A measure's value for people: rates in % (a difference of rates in percentage points, ``points``),
+    means with two decimals, counts whole; "-" when unset."""
     if value is None:
         return "-"
     sign = "+" if signed else ""
     if measure.kind == "rate":
-        return f"{value * 100:{sign}.1f} %"
+        return f"{value * 100:{sign}.1f} {'pp' if points else '%'}"
     if measure.kind == "count":
         return f"{value:{sign},.0f}"
     return f"{value:{sign},.2f}"
@@ -729,14 +849,24 @@ def describe(measure: Measure) -> str:
 
 def write_report_chart(report: SegmentReport, path: str | Path) -> Path:
     """The size over the window and the email and conversion rates against the whole list, as PNG/SVG/HTML."""
+    import matplotlib.dates as mdates
+
     from segmint.insights.charts import new_figure, save_figure
 
     figure = new_figure(11.0, 4.5)
     size_axes, rate_axes = figure.subplots(1, 2, width_ratios=[1, 1.2])
     points = report.trend.points
     if points:
-        size_axes.plot([p["as_of"] for p in points], [p["size"] for p in points], marker="o", color="#2a6f97")
-        size_axes.tick_params(axis="x", labelrotation=30)
+        size_axes.plot(
+            [p["as_of"] for p in points],
+            [p["size"] for p in points],
+            marker="o",
+            color="#2a6f97",
+            drawstyle="steps-post",
+        )
+        locator = mdates.AutoDateLocator()
+        size_axes.xaxis.set_major_locator(locator)
+        size_axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     else:
         size_axes.text(0.5, 0.5, "no refresh in the window", ha="center", va="center", transform=size_axes.transAxes)
     size_axes.set_title(f"members of {report.segment}")
@@ -745,11 +875,17 @@ def write_report_chart(report: SegmentReport, path: str | Path) -> Path:
     positions = list(range(len(rates)))
     height = 0.38
     rate_axes.barh(
-        [p - height / 2 for p in positions], [100 * (m.segment or 0) for m in rates], height, label=report.segment,
+        [p - height / 2 for p in positions],
+        [100 * (m.segment or 0) for m in rates],
+        height,
+        label=report.segment,
         color="#2a6f97",
     )
     rate_axes.barh(
-        [p + height / 2 for p in positions], [100 * (m.whole or 0) for m in rates], height, label="whole list",
+        [p + height / 2 for p in positions],
+        [100 * (m.whole or 0) for m in rates],
+        height,
+        label="whole list",
         color="#a9a9a9",
     )
     rate_axes.set_yticks(positions, [m.label + (" *" if m.significant else "") for m in rates])
