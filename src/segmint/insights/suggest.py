@@ -809,14 +809,22 @@ def cluster_traits(frame: Frame, in_cluster: NDArray[np.bool_]) -> list[Trait]:
         phrase = f"{level} {feature.words} ({average} {_format_number(mid_in)} vs {_format_number(mid_all)})"
         label = f"{level} {feature.short or feature.words}"
         numbers.append(Trait(feature.key, None, round(mid_in, 4), round(mid_all, 4), round(shift, 3), label, phrase))
-    categories.sort(key=lambda t: -t.score)
+    # ties in lift: firmographics first (they make the best nouns for a name), then value, then behaviour
+    rank = {"firmographics": 0, "value": 1, "behaviour": 2}
+    group = {f.key: rank[f.group] for f in frame.features}
+    categories.sort(key=lambda t: (-round(t.score, 2), group[t.feature]))
     numbers.sort(key=lambda t: -abs(t.score))
     return categories[:3] + numbers[:3]
 
 
 def _name(traits: list[Trait], cluster: int, taken: set[str]) -> tuple[str, str]:
     """A unique slug and a title from the most telling traits (``cluster-N`` when nothing stands out)."""
-    words = [t.label for t in traits if t.value is not None][:2] + [t.label for t in traits if t.value is None][:2]
+    words: list[str] = []
+    for label in [t.label for t in traits if t.value is not None][:2] + [t.label for t in traits if t.value is None][
+        :2
+    ]:
+        if label.lower() not in (w.lower() for w in words):  # relationship and lifecycle stage both say "customer"
+            words.append(label)
     base = _slug(" ".join(words))[:56].strip("-") or f"cluster-{cluster + 1}"
     name, i = base, 2
     while name in taken:
