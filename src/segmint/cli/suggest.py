@@ -11,7 +11,7 @@ from segmint.cli.common import DbOption, console, print_json, store_from
 from segmint.cli.segment import as_of_value
 from segmint.dsl.parse import SEGMENT_FILE_SUFFIXES
 from segmint.errors import UsageError
-from segmint.insights.suggest import MAX_K, SuggestReport, suggest_report
+from segmint.insights.suggest import MAX_K, SuggestReport, profile_chart, suggest_report
 
 
 def write_suggestions(report: SuggestReport, folder: Path) -> list[Path]:
@@ -47,6 +47,10 @@ def suggest(
             "--as-of", help="Count events and evaluate definitions at this instant. Default: the latest refresh."
         ),
     ] = None,
+    chart: Annotated[
+        Path | None,
+        typer.Option("--chart", help="Draw how each cluster differs from all contacts: a .png, .svg or .html file."),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same suggestions.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the suggestions as JSON.")] = False,
     db: DbOption = None,
@@ -56,12 +60,13 @@ def suggest(
     Each suggestion shows its cluster's size, the definition, and the
     definition's precision and recall against the cluster as segmint
     evaluates it.  Edit the files, then: segmint segment apply FOLDER.
-    Example: segmint suggest --k 4 --out suggested/
+    Example: segmint suggest --k 4 --out suggested/ --chart suggested.png
     """
     when = as_of_value(as_of) if as_of is not None else None
     with store_from(db) as store:
         report = suggest_report(store, k=k, as_of=when, random_state=seed)
     written = write_suggestions(report, out) if out is not None else []
+    drawn = profile_chart(report, chart) if chart is not None else None
     if as_json:
         print_json(report.to_dict())
         return
@@ -81,6 +86,8 @@ def suggest(
             console.print(f"  · {trait.phrase}", markup=False)
         body = s.yaml[s.yaml.index("entity:") :] if "entity:" in s.yaml else s.yaml
         console.print("  " + body.rstrip().replace("\n", "\n  ") + "\n", markup=False)
+    if drawn is not None:
+        console.print(f"chart: {drawn}", markup=False)
     if written:
         console.print(
             f"wrote {len(written)} files to {out}; store them with: segmint segment apply {out}", markup=False

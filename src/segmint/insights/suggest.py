@@ -48,24 +48,25 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.cluster import KMeans  # type: ignore[import-untyped]
-from sklearn.compose import ColumnTransformer  # type: ignore[import-untyped]
-from sklearn.impute import SimpleImputer  # type: ignore[import-untyped]
-from sklearn.metrics import silhouette_score  # type: ignore[import-untyped]
-from sklearn.pipeline import make_pipeline  # type: ignore[import-untyped]
-from sklearn.preprocessing import (  # type: ignore[import-untyped]
+from sklearn.cluster import KMeans
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.metrics import silhouette_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import (
     FunctionTransformer,
     OneHotEncoder,
     RobustScaler,
     StandardScaler,
 )
-from sklearn.tree import DecisionTreeClassifier  # type: ignore[import-untyped]
+from sklearn.tree import DecisionTreeClassifier
 from sqlglot import exp
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # a dependency of scikit-learn
 
 from segmint.compile import MEMBER_ID, MEMBER_KEY
 from segmint.dsl import (
@@ -82,6 +83,7 @@ from segmint.dsl import (
     validate_segment,
 )
 from segmint.errors import InsufficientDataError, UsageError
+from segmint.insights.charts import new_figure, save_figure
 from segmint.model.fields import Field
 from segmint.model.tables import CONTACTS, SEGMENT_REFRESHES, SEGMENTS
 from segmint.model.types import FieldType
@@ -197,6 +199,8 @@ class Suggestion:
     #: the SEGMENTS.md document (``segment apply`` accepts its YAML)
     definition: dict[str, Any]
     traits: list[Trait] = field(default_factory=list)
+    #: every numeric feature's shift from all contacts, in standard deviations (log scale for amounts)
+    profile: dict[str, float] = field(default_factory=dict)
     cluster: int = 0
     #: ids of the cluster's contacts (not in to_dict: a cluster may be large)
     cluster_ids: list[str] = field(default_factory=list, repr=False)
@@ -522,6 +526,8 @@ class _Bounds:
     low: float | None = None
     high: float | None = None
     unset: bool = True
+    #: the path holds for unset values only (a split of set against unset values, threshold infinity)
+    only_unset: bool = False
 
 
 def _tree_matrix(frame: Frame, target: NDArray[np.bool_]) -> tuple[Array, dict[str, dict[str, float]]]:
@@ -635,7 +641,11 @@ def _path_conditions(
             allowed[index] = allowed.get(index, set(rates)) & keep
             continue
         b = bounds.setdefault(index, _Bounds())
-        if side == "le":
+        if math.isinf(threshold):
+            # scikit-learn splits set values (x <= inf) from unset ones (the other side)
+            if side == "gt":
+                b.only_unset = True
+        elif side == "le":
             b.high = threshold if b.high is None else min(b.high, threshold)
         else:
             b.low = threshold if b.low is None else max(b.low, threshold)
@@ -682,6 +692,9 @@ def _number_conditions(frame: Frame, feature: Feature, bounds: _Bounds) -> list[
     integer = feature.events != () or (
         frame.fields.get(feature.key) is not None and frame.fields[feature.key].type is FieldType.INTEGER
     )
+    has_unset = bool(np.isnan(column).any())
+    if bounds.only_unset:
+        return [FieldCondition(feature.key, "is_not_set")]
     tests: list[tuple[str, float | int]] = []
     if bounds.low is not None:
         tests.append(_bound(finite, bounds.low, "gt", integer))
@@ -692,7 +705,8 @@ def _number_conditions(frame: Frame, feature: Feature, bounds: _Bounds) -> list[
     parts: list[Condition] = [FieldCondition(feature.key, op, value) for op, value in tests]
     if integer and len(tests) == 2 and tests[0][0] == "gte" and tests[1][0] == "lte":
         parts = [FieldCondition(feature.key, "between", (tests[0][1], tests[1][1]))]
-    has_unset = bool(np.isnan(column).any())
+    if not parts:
+        return [FieldCondition(feature.key, "is_set")] if has_unset and not bounds.unset else []
     if bounds.unset and has_unset:
         body: Condition = parts[0] if len(parts) == 1 else AllOf(tuple(parts))
         return [AnyOf((body, FieldCondition(feature.key, "is_not_set")))]
@@ -765,6 +779,34 @@ def _format_number(value: float) -> str:
     return f"{value:,.2f}"
 
 
+def _shift(
+    feature: Feature, column: Array, in_cluster: NDArray[np.bool_]
+) -> tuple[Array, NDArray[np.bool_], float | None]:
+    """The values as read (amounts: unset is 0), which are set, and how far the cluster's mean is from everyone's.
+
+    The shift is in standard deviations, on the log scale for amounts (as k-means saw them); ``None`` when the
+    feature does not vary or the cluster has no value of it.
+    """
+    values = np.where(np.isnan(column), 0.0, column) if feature.amount else column
+    scale = _signed_log1p(values) if feature.amount else values
+    finite = ~np.isnan(scale)
+    inside = finite & in_cluster
+    spread = float(np.std(scale[finite])) if finite.any() else 0.0
+    if not spread or not inside.any():
+        return values, finite, None
+    return values, finite, (float(scale[inside].mean()) - float(scale[finite].mean())) / spread
+
+
+def cluster_profile(frame: Frame, in_cluster: NDArray[np.bool_]) -> dict[str, float]:
+    """Every numeric feature's shift for the cluster, in standard deviations (the chart's row)."""
+    profile = {}
+    for feature in frame.features:
+        if feature.kind == "number":
+            shift = _shift(feature, frame.columns[feature.key], in_cluster)[2]
+            profile[feature.key] = round(shift, 3) if shift is not None else 0.0
+    return profile
+
+
 def cluster_traits(frame: Frame, in_cluster: NDArray[np.bool_]) -> list[Trait]:
     """What sets the cluster apart, most telling first: categories it is mostly of, numbers far from everyone's."""
     categories: list[Trait] = []
@@ -780,21 +822,15 @@ def cluster_traits(frame: Frame, in_cluster: NDArray[np.bool_]) -> list[Trait]:
             share, overall = hits / size, float((tokens == token).mean())
             lift = share / overall
             if share >= 0.6 and lift >= 1.25:
-                value = frame.spelling[feature.key].get(token, token)
+                value = str(frame.spelling[feature.key].get(token, token))
                 phrase = f"{feature.words} {value} ({share:.0%} vs {overall:.0%} of all contacts)"
                 categories.append(
                     Trait(feature.key, value, round(share, 4), round(overall, 4), round(lift, 3), value, phrase)
                 )
             continue
-        values = np.where(np.isnan(column), 0.0, column) if feature.amount else column
-        scale = _signed_log1p(values) if feature.amount else values
-        finite = ~np.isnan(scale)
+        values, finite, shift = _shift(feature, column, in_cluster)
         inside = finite & in_cluster
-        spread = float(np.std(scale[finite])) if finite.any() else 0.0
-        if not spread or not inside.any():
-            continue
-        shift = (float(scale[inside].mean()) - float(scale[finite].mean())) / spread
-        if abs(shift) < NOTABLE_SHIFT:
+        if shift is None or abs(shift) < NOTABLE_SHIFT:
             continue
         average = "median"
         mid_in, mid_all = float(np.median(values[inside])), float(np.median(values[finite]))
@@ -867,8 +903,57 @@ def _describe_cluster(
     _check_round_trip(document, final, registry)
     ids = [frame.ids[i] for i in np.flatnonzero(in_cluster)]
     return Suggestion(
-        name, title, description, size, len(member_keys), precision, recall, document, traits, cluster, ids
+        name,
+        title,
+        description,
+        size,
+        len(member_keys),
+        precision,
+        recall,
+        document,
+        traits,
+        cluster_profile(frame, in_cluster),
+        cluster,
+        ids,
     )
+
+
+def profile_chart(report: SuggestReport, path: str | Path) -> Path:
+    """A heat map: one row per suggestion, one column per numeric feature, coloured by the cluster's shift.
+
+    Red is above all contacts, blue below, in standard deviations (log scale
+    for amounts and counts); each row is labelled with the suggestion's name,
+    size, precision and recall.  PNG, SVG or HTML by the file's suffix.
+    """
+    if not report.suggestions:
+        raise InsufficientDataError("no suggestions to draw")
+    keys = list(report.suggestions[0].profile)
+    words = {f.key: f.words for f in FEATURES}
+    grid = np.array([[s.profile.get(key, 0.0) for key in keys] for s in report.suggestions], dtype=np.float64)
+    rows = len(report.suggestions)
+    figure = new_figure(width=max(7.0, 1.0 + 0.9 * len(keys)), height=1.6 + 0.55 * rows)
+    axes = figure.add_subplot()
+    image = axes.imshow(grid, cmap="RdBu_r", vmin=-2.0, vmax=2.0, aspect="auto")
+    axes.set_xticks(range(len(keys)), [words.get(k, k) for k in keys], rotation=35, ha="right", fontsize=8)
+    axes.set_yticks(
+        range(rows),
+        [f"{s.name}\n{s.size:,} contacts, P {s.precision:.2f} R {s.recall:.2f}" for s in report.suggestions],
+        fontsize=8,
+    )
+    for (row, col), value in np.ndenumerate(grid):
+        axes.text(
+            col,
+            row,
+            f"{value:+.1f}",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if abs(value) > 1.2 else "black",
+        )
+    figure.colorbar(image, ax=axes, label="shift from all contacts (standard deviations)")
+    title = f"Suggested segments: {rows} clusters of {report.contacts:,} contacts (k={report.k})"
+    axes.set_title(title, fontsize=10)
+    return save_figure(figure, path, title)
 
 
 def _check_round_trip(document: dict[str, Any], segment: Segment, registry: Any) -> None:
@@ -886,7 +971,9 @@ __all__ = [
     "Trait",
     "cluster_contacts",
     "cluster_definition",
+    "cluster_profile",
     "contact_features",
+    "profile_chart",
     "suggest",
     "suggest_report",
 ]
