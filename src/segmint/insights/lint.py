@@ -392,6 +392,10 @@ class _Linter:
 
     def unused_traits(self) -> list[Finding]:
         s = self.settings
+        if len(self.segments) >= self.allowed_segments():
+            # Traits are free to compute; suggesting more segments to a list that has all it can carry would
+            # contradict too-many-segments (seed 000: a few thousand contacts and up have room for many).
+            return []
         used_tables = self.used_trait_tables()
         findings = []
         for model in trait_models(self.store.settings):
@@ -571,9 +575,13 @@ class _Linter:
             )
         return findings
 
+    def allowed_segments(self) -> int:
+        """How many segments the list carries: one per ``contacts_per_segment`` contacts, at least one."""
+        return max(1, self.contacts // self.settings.contacts_per_segment)
+
     def too_many(self) -> list[Finding]:
         per = self.settings.contacts_per_segment
-        allowed = max(1, self.contacts // per)
+        allowed = self.allowed_segments()
         count = len(self.segments)
         if count <= allowed:
             return []
