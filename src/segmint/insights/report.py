@@ -596,7 +596,7 @@ def _aggregate(
     column, join, note = _clv_source(store)
     # the clv column and join are fixed texts of this module, never user values
     template = _TEMPLATE.replace(":clv_column", column).replace(":clv_join", join)
-    ctx = TraitContext(store=store, compiler=compiler(store, as_of=until), as_of=until)
+    ctx = _context(store, until)
     query = ctx.parse(template, since=since, until=until, names=names)
     rows = store.engine.query(query).to_pylist()
     whole: dict[str, Any] = next((r for r in rows if r["segment"] is None), {})
@@ -606,7 +606,7 @@ def _aggregate(
 def _trends(store: Store, names: list[str], since: datetime, until: datetime, points: bool) -> dict[str, SizeTrend]:
     """Each segment's size at the start of the window (its last refresh at or before since, else its first in the
     window) and at the end (its last refresh before until); with ``points``, every refresh in the window."""
-    ctx = TraitContext(store=store, compiler=compiler(store, as_of=until), as_of=until)
+    ctx = _context(store, until)
     rows = store.engine.query(
         ctx.parse(
             f"SELECT segment, refresh_id, as_of, size FROM {SEGMENT_REFRESHES.name} "
@@ -638,17 +638,25 @@ def _trends(store: Store, names: list[str], since: datetime, until: datetime, po
 
 def _sizes(store: Store) -> dict[str, tuple[int, datetime | None]]:
     """Each segment's current member count and its last refresh."""
+    ctx = _context(store, now_utc())
     rows = store.engine.query(
-        """
-        SELECT s.name AS segment,
-          CASE WHEN s.kind = 'static'
-            THEN (SELECT COUNT(*) FROM segment_static_members AS m WHERE m.segment = s.name)
-            ELSE (SELECT COUNT(*) FROM segment_members AS m WHERE m.segment = s.name) END AS size,
-          (SELECT MAX(r.as_of) FROM segment_refreshes AS r WHERE r.segment = s.name) AS refreshed_at
-        FROM segments AS s
-        """
+        ctx.parse(
+            """
+            SELECT s.name AS segment,
+              CASE WHEN s.kind = 'static'
+                THEN (SELECT COUNT(*) FROM segment_static_members AS m WHERE m.segment = s.name)
+                ELSE (SELECT COUNT(*) FROM segment_members AS m WHERE m.segment = s.name) END AS size,
+              (SELECT MAX(r.as_of) FROM segment_refreshes AS r WHERE r.segment = s.name) AS refreshed_at
+            FROM segments AS s
+            """
+        )
     ).to_pylist()
     return {r["segment"]: (int(r["size"] or 0), r["refreshed_at"]) for r in rows}
+
+
+def _context(store: Store, until: datetime) -> TraitContext:
+    """What parses this module's templates: the engine's timestamp literals and list placeholders."""
+    return TraitContext(store=store, compiler=compiler(store, as_of=until), as_of=until)
 
 
 def _require_contacts(store: Store) -> int:
