@@ -32,6 +32,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from segmint.cli.app import app
+from segmint.cli.suggest import write_suggestions
 from segmint.dsl import load_segment
 from segmint.errors import InsufficientDataError, UsageError
 from segmint.insights.suggest import suggest, suggest_report
@@ -66,7 +67,7 @@ def day(days_before: int, hour: int = 9) -> str:
     return (AS_OF - timedelta(days=days_before) + timedelta(hours=hour)).isoformat()
 
 
-def build_list(store: Store, groups: str = "mre", per_group: int = 30) -> None:
+def build_list(store: Store, groups: str = "mre", per_group: int = 30, traits: set[str] | None = None) -> None:
     """The hand-made list of the module doc (``groups`` picks which of the three are loaded)."""
     industry = {"m": "Manufacturing", "r": "Retail", "e": "Energy"}
     country = {"m": "FI", "r": "SE", "e": "DK"}
@@ -94,7 +95,9 @@ def build_list(store: Store, groups: str = "mre", per_group: int = 30) -> None:
                     "created_at": day(500),
                 }
             )
-            events += [{"contact_id": cid, "event": "email_sent", "ts": day(d), "campaign_id": f"n{d}"} for d in (20, 50)]
+            events += [
+                {"contact_id": cid, "event": "email_sent", "ts": day(d), "campaign_id": f"n{d}"} for d in (20, 50)
+            ]
             if g == "m":
                 events += [
                     {"contact_id": cid, "event": "purchase", "ts": day(d), "order_id": f"{cid}-{d}", "amount": amount}
@@ -114,7 +117,7 @@ def build_list(store: Store, groups: str = "mre", per_group: int = 30) -> None:
     load(store, "companies", companies)
     load(store, "contacts", contacts)
     load(store, "events", events)
-    compute_traits(store, as_of=AS_OF)
+    compute_traits(store, as_of=AS_OF, names=traits)
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +232,7 @@ def test_suggest_refuses_a_k_out_of_range(list_store: Store, k: int) -> None:
 
 def test_suggest_refuses_more_segments_than_the_list_carries(tmp_path: Path) -> None:
     with open_store(str(tmp_path / "small.duckdb")) as store:
-        build_list(store, groups="mr", per_group=15)
+        build_list(store, groups="mr", per_group=15, traits={"engagement"})
         # 30 contacts: at most 30 // 5 = 6 segments
         with pytest.raises(UsageError, match="too many segments for 30 contacts"):
             suggest(store, k=7, as_of=AS_OF)
@@ -243,7 +246,7 @@ def test_suggest_needs_enough_contacts_and_traits(tmp_path: Path) -> None:
         with pytest.raises(InsufficientDataError, match="no traits computed yet: run segmint refresh"):
             suggest(store)
     with open_store(str(tmp_path / "few.duckdb")) as store:
-        build_list(store, groups="mr", per_group=5)
+        build_list(store, groups="mr", per_group=5, traits={"engagement"})
         with pytest.raises(InsufficientDataError, match="10 contacts in the store: suggestions need at least 20"):
             suggest(store, as_of=AS_OF)
 
@@ -277,6 +280,40 @@ def test_suggest_cli_output_applies_and_matches_the_reported_precision(list_copy
         assert (precision, recall) == (1.0, 1.0)
         # the suggestion run after applying names its clusters anew (the stored names are taken)
         assert any(s["definition"]["conditions"] == _conditions(file) for s in report["suggestions"])
+
+
+def test_suggest_reported_figures_are_those_of_the_applied_segments(list_copy: str, tmp_path: Path) -> None:
+    """With k=5 the three groups split unevenly, so the figures need not be 1: they must still be the engine's."""
+    out = tmp_path / "five"
+    with open_store(list_copy) as store:
+        report = suggest_report(store, k=5, as_of=AS_OF)
+    write_suggestions(report, out)
+    assert len(report.suggestions) == 5
+    assert sum(s.size for s in report.suggestions) == 90
+    assert runner.invoke(app, ["segment", "apply", str(out), "--db", list_copy]).exit_code == 0
+    for s in report.suggestions:
+        cluster = set(s.cluster_ids)
+        assert len(cluster) == s.size
+        members = runner.invoke(app, ["segment", "members", s.name, "--as-of", AS_OF_TEXT, "--db", list_copy])
+        ids = set(members.output.split()[1:])  # CSV: the header contact_id, then one id a line
+        hits = len(ids & cluster)
+        assert s.members == len(ids)
+        assert s.precision == round(hits / len(ids), 4)
+        assert s.recall == round(hits / len(cluster), 4)
+
+
+def test_suggest_cli_draws_the_profiles(list_db: str, tmp_path: Path) -> None:
+    for suffix in ("svg", "png"):
+        chart = tmp_path / f"profiles.{suffix}"
+        result = runner.invoke(
+            app, ["suggest", "--k", "3", "--as-of", AS_OF_TEXT, "--chart", str(chart), "--db", list_db]
+        )
+        assert result.exit_code == 0, result.output
+        assert f"chart: {chart}" in result.output
+    svg = (tmp_path / "profiles.svg").read_text(encoding="utf-8")
+    assert "Suggested segments: 3 clusters of 90 contacts" in svg
+    assert "revenue" in svg
+    assert (tmp_path / "profiles.png").read_bytes().startswith(b"\x89PNG")
 
 
 def _conditions(file: Path) -> Any:

@@ -35,8 +35,8 @@ edit and ``segment apply``.
    at ``as_of``: precision (its members that are in the cluster) and recall
    (the cluster's contacts it finds) are what the user gets after applying.
 
->>> _nice_threshold(12.3456, left_max=12.0, right_min=13.0)
-12.5
+>>> _nice_threshold(12.3456, left_max=12.2, right_min=13.0)   # the split between 12.2 and 13 is x <= 12.3
+12.3
 >>> _slug("Manufacturing & Marine")
 'manufacturing-marine'
 """
