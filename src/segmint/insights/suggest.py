@@ -596,19 +596,25 @@ def _merge_siblings(tree: DecisionTreeClassifier, leaves: list[int]) -> list[int
     return sorted(chosen)
 
 
-def _node_paths(tree: DecisionTreeClassifier) -> dict[int, list[tuple[int, str, float, bool]]]:
-    """Per node (inner nodes too), the splits from the root."""
+def _node_paths(tree: DecisionTreeClassifier, chosen: set[int]) -> dict[int, list[tuple[int, str, float, bool]]]:
+    """Per node, the splits from the root that its definition needs.
+
+    When the other side of a split is chosen whole, the split is left out of
+    this side's path: ``A or (not A and B)`` is ``A or B``.
+    """
     t = tree.tree_
     missing_left = getattr(t, "missing_go_to_left", None)
     paths: dict[int, list[tuple[int, str, float, bool]]] = {0: []}
-    for node in range(t.node_count):
+    for node in range(t.node_count):  # scikit-learn numbers a parent before its children
         left, right = int(t.children_left[node]), int(t.children_right[node])
         if left == -1:
             continue
         feature, threshold = int(t.feature[node]), float(t.threshold[node])
         goes_left = bool(missing_left[node]) if missing_left is not None else False
-        paths[left] = [*paths[node], (feature, "le", threshold, goes_left)]
-        paths[right] = [*paths[node], (feature, "gt", threshold, not goes_left)]
+        to_left = [] if right in chosen else [(feature, "le", threshold, goes_left)]
+        to_right = [] if left in chosen else [(feature, "gt", threshold, not goes_left)]
+        paths[left] = [*paths[node], *to_left]
+        paths[right] = [*paths[node], *to_right]
     return paths
 
 
@@ -746,7 +752,7 @@ def cluster_definition(frame: Frame, target: NDArray[np.bool_], random_state: in
     ).fit(matrix, target)
     leaf_of = tree.apply(matrix)
     chosen = _merge_siblings(tree, _choose_leaves(leaf_of, target))
-    paths = _node_paths(tree)
+    paths = _node_paths(tree, set(chosen))
     blocks = [_path_conditions(frame, paths[node], encodings) for node in chosen]
     blocks = [b for b in blocks if b]
     if not blocks:
