@@ -104,3 +104,32 @@ def test_clv_fit_and_traits_on_postgres(store_url: str) -> None:
         assert compute_traits(store, as_of=datetime(1997, 9, 30, tzinfo=UTC), names=["clv"]) == {"clv": 2357}
         alive = store.engine.scalar("SELECT COUNT(*) FROM traits_clv WHERE p_alive = 1")
         assert alive == 2357 - 946  # every one-time buyer, and no repeat buyer
+
+
+@pytest.mark.duckdb
+@pytest.mark.parametrize("model", list(PUBLISHED))
+def test_clv_fit_over_http_gives_the_published_parameters(cdnow_db: str, model: str) -> None:
+    from tests.server.api_testing import serve
+
+    with open_store(cdnow_db) as store, serve(store) as api:
+        response = api.get(f"/api/clv/fit?model={model}&as_of=1997-09-30&unit=week", scope="read")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body.pop("ok") is True
+    check_published(json.dumps(body), model)
+
+
+@pytest.mark.duckdb
+def test_clv_fit_over_http_reports_client_mistakes_as_4xx(cdnow_db: str, tmp_path: Path) -> None:
+    from tests.server.api_testing import error, serve
+
+    with open_store(cdnow_db) as store, serve(store) as api:
+        bad_model = error(api.get("/api/clv/fit?model=bgnbdd", scope="read"), 400)
+        bad_date = error(api.get("/api/clv/fit?as_of=yesterday", scope="read"), 400)
+        error(api.get("/api/clv/fit", scope=None), 401)
+    assert "model" in bad_model["error"]
+    assert "query.as_of" in bad_date["error"]
+    with open_store(str(tmp_path / "empty.duckdb")) as empty, serve(empty) as api:
+        nothing = error(api.get("/api/clv/fit", scope="read"), 422, "insufficient_data")
+    assert nothing["error"].startswith("no purchases by ")
+    assert nothing["error"].endswith("nothing to fit bgnbd on")
