@@ -54,6 +54,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
 from pydantic import Field, field_validator
 from scipy.optimize import minimize_scalar  # type: ignore[import-untyped]
@@ -330,23 +331,35 @@ def group_query(ctx: TraitContext, group: str | None, *, restrict: bool = True) 
 
 @dataclass(frozen=True)
 class Groups:
-    """Contacts (sorted by key) and their group's label (None: no group)."""
+    """Contacts (sorted by key) and their group: ``code`` indexes ``names`` (-1: no group)."""
 
     contact_key: Ints
-    label: list[str | None]
+    code: Ints
+    names: list[str]
 
-    def of(self, keys: Ints) -> list[str | None]:
-        """The labels of ``keys`` (None for a key not listed)."""
-        at = np.searchsorted(self.contact_key, keys)
-        at = np.minimum(at, max(len(self.contact_key) - 1, 0))
-        known = (self.contact_key[at] == keys) if len(self.contact_key) else np.zeros(len(keys), bool)
-        return [self.label[i] if ok else None for i, ok in zip(at.tolist(), known.tolist(), strict=True)]
+    def of(self, keys: Ints) -> Ints:
+        """The group codes of ``keys`` (-1 for a key not listed)."""
+        if len(self.contact_key) == 0:
+            return np.full(len(keys), -1, np.int64)
+        at = np.minimum(np.searchsorted(self.contact_key, keys), len(self.contact_key) - 1)
+        out: Ints = np.where(self.contact_key[at] == keys, self.code[at], -1)
+        return out
+
+    def at(self, keys: Ints) -> Groups:
+        """The groups of ``keys`` (sorted)."""
+        return Groups(keys, self.of(keys), self.names)
 
 
 def groups_of(rows: pa.Table) -> Groups:
+    """The :class:`Groups` of :func:`group_query`'s rows (an empty value is no group)."""
     rows = rows.sort_by("contact_key")
     keys = np.asarray(rows.column("contact_key").to_numpy(zero_copy_only=False), dtype=np.int64)
-    return Groups(keys, [None if v is None or v == "" else str(v) for v in rows.column("grp").to_pylist()])
+    encoded = pc.dictionary_encode(pc.cast(rows.column("grp"), pa.string())).combine_chunks()
+    names = [str(v) for v in encoded.dictionary.to_pylist()]
+    codes = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    if "" in names:
+        codes = np.where(codes == names.index(""), -1, codes)
+    return Groups(keys, codes, names)
 
 
 # ---- the fit -------------------------------------------------------------------------------------------------
@@ -377,14 +390,20 @@ class SendTimeFit:
         rows: list[tuple[str | None, str | None]] = [(None, json.dumps([float(v) for v in self.list_pattern]))]
         return rows + [(g, json.dumps([float(v) for v in p])) for g, p in sorted(self.group_patterns.items())]
 
-
-def _pooled(hours: Ints, weights: Array, s: float) -> Array:
-    return smooth(np.bincount(hours, weights=weights, minlength=HOURS).astype(np.float64), s)
+    def table(self, names: Sequence[str]) -> tuple[Array, Ints]:
+        """The (patterns + 1) x 168 matrix of the group patterns and the list's (last), and the row of each
+        group code of ``names`` in it, with one more entry (the list's row) for code -1."""
+        kept = sorted(self.group_patterns)
+        row = {name: i for i, name in enumerate(kept)}
+        matrix = np.vstack([*(self.group_patterns[n] for n in kept), self.list_pattern])
+        rows = np.array([row.get(name, len(kept)) for name in names] + [len(kept)], np.int64)
+        return matrix, rows
 
 
 def fit_send_time(
     counts: HourCounts,
-    labels: Sequence[str | None],
+    codes: Ints,
+    names: Sequence[str],
     *,
     smoothing: float,
     group_strength: float,
@@ -392,65 +411,60 @@ def fit_send_time(
 ) -> SendTimeFit | None:
     """Fit the list's and groups' patterns (and ``m`` when ``strength`` is None); None without any engagement.
 
-    ``labels`` holds the group of each entry of ``counts``.
+    ``codes`` holds the group (an index into ``names``, -1: none) of each entry of ``counts``.
     """
     total = float(counts.weight.sum())
     if total <= 0:
         return None
-    pooled = _pooled(counts.hour, counts.weight, smoothing)
+    pooled = smooth(np.bincount(counts.hour, weights=counts.weight, minlength=HOURS).astype(np.float64), smoothing)
     list_pattern = (pooled + UNIFORM_EVENTS / HOURS) / (total + UNIFORM_EVENTS)
-    names = np.array([label if label is not None else "" for label in labels], dtype=object)
-    patterns: dict[str, Array] = {}
-    for name in sorted({label for label in labels if label is not None}):
-        mine = names == name
-        own = _pooled(counts.hour[mine], counts.weight[mine], smoothing)
-        patterns[name] = (own + group_strength * list_pattern) / (float(counts.weight[mine].sum()) + group_strength)
+    grouped = codes >= 0
+    cells = codes[grouped] * HOURS + counts.hour[grouped]
+    by_group = np.bincount(cells, weights=counts.weight[grouped], minlength=len(names) * HOURS)
+    by_group = by_group.reshape(len(names), HOURS)
+    by_group = (1 - 2 * smoothing) * by_group + smoothing * (np.roll(by_group, 1, 1) + np.roll(by_group, -1, 1))
+    totals = by_group.sum(axis=1)
+    patterns = {
+        names[g]: (by_group[g] + group_strength * list_pattern) / (totals[g] + group_strength)
+        for g in np.flatnonzero(totals > 0).tolist()
+    }
     fitted = SendTimeFit(list_pattern, patterns, strength or 1.0, smoothing, total)
     if strength is None:
-        fitted.strength = estimate_strength(counts, labels, fitted)
+        fitted.strength = estimate_strength(counts, codes, names, fitted)
     return fitted
 
 
-def estimate_strength(counts: HourCounts, labels: Sequence[str | None], fitted: SendTimeFit) -> float:
+def estimate_strength(counts: HourCounts, codes: Ints, names: Sequence[str], fitted: SendTimeFit) -> float:
     """The prior strength m maximising the Dirichlet-multinomial marginal likelihood of the contacts' counts.
 
     log p(c | m, p) = log Γ(m) - log Γ(n + m) + Σ_h [log Γ(c_h + m p_h) - log Γ(m p_h)] per contact
     (the multinomial coefficient does not depend on m); hours without counts add nothing, so the sum
     runs over the sparse entries only.  The counts are the raw (weighted, unsmoothed) ones, the prior
-    ``p`` the contact's group's pattern.  scipy's bounded Brent search over log m.
+    ``p`` the contact's group's pattern.  The terms depend only on (c, group, hour) and on n, so each
+    distinct value is evaluated once with its count as weight; scipy's bounded Brent search over log m.
     """
     if len(counts) == 0:
         return 1.0
-    p = _prior_at(fitted, labels, counts.hour)
+    matrix, rows = fitted.table(names)
+    cells = rows[codes] * HOURS + counts.hour
+    order = np.lexsort((counts.weight, cells))
+    cells, weights = cells[order], counts.weight[order]
+    starts = np.flatnonzero(np.r_[True, (cells[1:] != cells[:-1]) | (weights[1:] != weights[:-1])])
+    entry_weight = np.diff(np.r_[starts, len(cells)])
+    p = matrix.reshape(-1)[cells[starts]]
+    c = weights[starts]
     _, contact_index = np.unique(counts.contact_key, return_inverse=True)
-    n = np.bincount(contact_index, weights=counts.weight)
-    c = counts.weight
+    n, contact_weight = np.unique(np.bincount(contact_index, weights=counts.weight), return_counts=True)
 
     def negative(log_m: float) -> float:
         m = float(np.exp(log_m))
-        per_contact = gammaln(m) - gammaln(n + m)
-        per_entry = gammaln(c + m * p) - gammaln(m * p)
-        return -float(per_contact.sum() + per_entry.sum())
+        per_contact = contact_weight @ (gammaln(m) - gammaln(n + m))
+        per_entry = entry_weight @ (gammaln(c + m * p) - gammaln(m * p))
+        return -float(per_contact + per_entry)
 
     lo, hi = np.log(STRENGTH_BOUNDS[0]), np.log(STRENGTH_BOUNDS[1])
     found = minimize_scalar(negative, bounds=(lo, hi), method="bounded", options={"xatol": 1e-4})
     return float(np.exp(found.x))
-
-
-def _prior_at(fitted: SendTimeFit, labels: Sequence[str | None], hours: Ints) -> Array:
-    """Each entry's prior probability at its hour (entry i: group ``labels[i]``, hour ``hours[i]``)."""
-    table, index = _prior_table(fitted, labels)
-    out: Array = table[index, hours]
-    return out
-
-
-def _prior_table(fitted: SendTimeFit, labels: Sequence[str | None]) -> tuple[Array, Ints]:
-    """The (groups + 1) x 168 matrix of patterns (the list's last) and each label's row in it."""
-    names = sorted(fitted.group_patterns)
-    row = {name: i for i, name in enumerate(names)}
-    table = np.vstack([*(fitted.group_patterns[n] for n in names), fitted.list_pattern])
-    index = np.array([row.get(label, len(names)) if label is not None else len(names) for label in labels], np.int64)
-    return table, index
 
 
 def smooth_sparse(counts: HourCounts, s: float) -> tuple[Ints, Ints, Array]:
@@ -462,9 +476,20 @@ def smooth_sparse(counts: HourCounts, s: float) -> tuple[Ints, Ints, Array]:
     weights = np.concatenate([s * counts.weight, (1 - 2 * s) * counts.weight, s * counts.weight])
     combined = keys * HOURS + hours
     unique, inverse = np.unique(combined, return_inverse=True)
-    summed: Array = np.bincount(inverse, weights=weights)
+    summed: Array = np.bincount(inverse, weights=weights).astype(np.float64)
     entries: Ints = unique.astype(np.int64)
     return entries // HOURS, entries % HOURS, summed
+
+
+def _first_max(index: Ints, hours: Ints, values: Array) -> tuple[Ints, Ints, Array]:
+    """Per run of equal ``index`` (sorted; hours ascending within a run): the index, the earliest hour of the
+    largest value, and that value (values rounded to 9 decimals so float noise never decides a tie)."""
+    values = np.round(values, 9)
+    starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
+    best = np.maximum.reduceat(values, starts)
+    run = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(values)]))
+    hour = np.minimum.reduceat(np.where(values == best[run], hours, HOURS), starts)
+    return index[starts], hour, best
 
 
 @dataclass(frozen=True)
@@ -485,24 +510,23 @@ def score_contacts(fitted: SendTimeFit | None, counts: HourCounts, groups: Group
         return Scores(keys, best, evidence)
     counts = counts.only(np.isin(counts.contact_key, keys))
     index = np.searchsorted(keys, counts.contact_key)
-    np.add.at(evidence, index, counts.events)
-    table, group_row = _prior_table(fitted, groups.label)
-    group_best = np.argmax(np.round(table, 12), axis=1)
+    evidence = np.bincount(index, weights=counts.events, minlength=len(keys)).astype(np.int64)
+    matrix, rows = fitted.table(groups.names)
+    group_row = rows[groups.code]
+    group_best = np.argmax(np.round(matrix, 12), axis=1)
     best = group_best[group_row].astype(np.int64)  # no own data: the group's (list's) best hour
     if len(counts):
         own_keys, own_hours, own_weights = smooth_sparse(counts, fitted.smoothing)
         own_index = np.searchsorted(keys, own_keys)
-        values = own_weights + fitted.strength * table[group_row[own_index], own_hours]
-        # the group's best hour competes with the hours the contact has counts at (at its prior value only;
-        # when the contact has counts there too, the entry above carries the larger value)
-        with_data = np.unique(own_index)
-        gb = group_best[group_row[with_data]]
-        cand_index = np.concatenate([own_index, with_data])
-        cand_hour = np.concatenate([own_hours, gb])
-        cand_value = np.round(np.concatenate([values, fitted.strength * table[group_row[with_data], gb]]), 9)
-        order = np.lexsort((cand_hour, -cand_value, cand_index))
-        first = np.unique(cand_index[order], return_index=True)[1]
-        best[cand_index[order][first]] = cand_hour[order][first]
+        values = own_weights + fitted.strength * matrix[group_row[own_index], own_hours]
+        who, hour, value = _first_max(own_index, own_hours, values)
+        # the group's best hour competes at its prior value alone (where the contact has counts at that
+        # hour too, the entries above hold a value at least as large)
+        prior_hour = best[who]
+        prior_value = np.round(fitted.strength * matrix[group_row[who], prior_hour], 9)
+        best[who] = np.where(
+            value > prior_value, hour, np.where(value < prior_value, prior_hour, np.minimum(hour, prior_hour))
+        )
     return Scores(keys, best, evidence)
 
 
@@ -740,17 +764,19 @@ def evaluate_send_time(
     fitted = fit_send_time(
         train,
         groups.of(train.contact_key),
+        groups.names,
         smoothing=settings.smoothing,
         group_strength=settings.group_strength,
         strength=settings.strength,
     )
     assert fitted is not None
     people = np.union1d(train.contact_key, test.contact_key)
-    scope = Groups(people, groups.of(people))
+    scope = groups.at(people)
     shrunk = score_contacts(fitted, train, scope)
     at = np.searchsorted(people, test.contact_key)
     weights = test.events.astype(np.float64)
-    table, group_row = _prior_table(fitted, scope.label)
+    table, rows = fitted.table(scope.names)
+    group_row = rows[scope.code]
     group_best = np.argmax(np.round(table, 12), axis=1)[group_row]
     list_best = fitted.best_hour(None)
     own_best = _own_best(train, people, list_best, fitted.smoothing)
@@ -806,9 +832,8 @@ def _own_best(counts: HourCounts, people: Ints, fallback: int, s: float) -> Ints
     best = np.full(len(people), fallback, np.int64)
     keys, hours, weights = smooth_sparse(counts, s)
     if len(keys):
-        order = np.lexsort((hours, -np.round(weights, 9), keys))
-        first = np.unique(keys[order], return_index=True)[1]
-        best[np.searchsorted(people, keys[order][first])] = hours[order][first]
+        who, hour, _ = _first_max(keys, hours, weights)
+        best[np.searchsorted(people, who)] = hour
     return best
 
 
@@ -825,8 +850,8 @@ def _posterior_at(fitted: SendTimeFit, counts: HourCounts, scope: Groups, keys: 
     )
     where = np.searchsorted(scope.contact_key, keys)
     n = totals[where]
-    table, group_row = _prior_table(fitted, scope.label)
-    p = table[group_row[where], hours]
+    table, rows = fitted.table(scope.names)
+    p = table[rows[scope.code[where]], hours]
     out: Array = (c + fitted.strength * p) / (n + fitted.strength)
     return out
 

@@ -112,6 +112,7 @@ class SendTime(TraitModel):
             fitted = fit_send_time(
                 counts,
                 everyone.of(counts.contact_key),
+                everyone.names,
                 smoothing=s.smoothing,
                 group_strength=s.group_strength,
                 strength=s.strength,
