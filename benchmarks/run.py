@@ -1,6 +1,6 @@
 """The benchmark runner: segmint against its baselines on the demo company, one scale per run.
 
-    python -m benchmarks run [--contacts N] [--only load,segments,refresh,tracking] [--repeat R]
+    python -m benchmarks run [--contacts N] [--only load,segments,refresh,tracking,clv] [--repeat R]
 
 Makes the data with the demo generator at ``--contacts`` (about 100 events a
 contact; above ``--full-events-up-to`` contacts, the events of one contact in
@@ -24,7 +24,9 @@ each in a child process of its own so its peak resident memory is its own:
   refresh`` runs it (every trait, then every segment), timed in its parts;
 - ``tracking``: ``segmint serve`` on a copy of the store, Segment batches
   through ``POST /v1/batch``: events/s, p50 and p99 latency, alone and while
-  full refreshes run (see :mod:`benchmarks.tracking`).
+  full refreshes run (see :mod:`benchmarks.tracking`);
+- ``clv``: the lifetime-value models fitted on the store's purchases, and on
+  as many drawn buyers as the scale has contacts (see :mod:`benchmarks.clv`).
 
 PostgreSQL is a server this run starts from the installed binaries, its data
 directory kept in the work directory (so a loaded store is reused), unless
@@ -62,7 +64,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 RESULTS = Path(__file__).parent / "results"
-STAGES = ("load", "segments", "refresh", "tracking")
+STAGES = ("load", "segments", "refresh", "tracking", "clv")
 SEED = 7
 EVENT_FILE_ROWS = 10_000_000  # events per Parquet file
 GOALS = {
@@ -756,6 +758,12 @@ def stage_tracking(options: Options, info: dict[str, Any]) -> dict[str, Any]:
 # ---- orchestration -----------------------------------------------------------------------------------
 
 
+def stage_clv(options: Options, info: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.clv import stage_clv as run_clv
+
+    return run_clv(options, info)
+
+
 def _child(stage: str, options: Options, info: dict[str, Any], server_url: str | None, out: Path) -> None:
     functions: dict[str, Callable[[], dict[str, Any]]] = {
         "data": lambda: make_data(options),
@@ -764,6 +772,7 @@ def _child(stage: str, options: Options, info: dict[str, Any], server_url: str |
         "segments": lambda: stage_segments(options, info, server_url),
         "refresh": lambda: stage_refresh(options, info),
         "tracking": lambda: stage_tracking(options, info),
+        "clv": lambda: stage_clv(options, info),
     }
     result = functions[stage]()
     result["peak_rss_mb"] = peak_rss_mb()
@@ -962,7 +971,7 @@ def main(argv: list[str]) -> int:
                 **{k: v for k, v in kept["stages"].items() if k not in report["stages"]},
                 **report["stages"],
             }
-            order = ["data", "load", "postgres load", "segments", "refresh", "tracking"]
+            order = ["data", "load", "postgres load", "segments", "refresh", "tracking", "clv"]
             report["stages"] = dict(sorted(report["stages"].items(), key=lambda kv: order.index(kv[0])))
     text = markdown(report)
     print()

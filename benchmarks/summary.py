@@ -70,7 +70,7 @@ def measures_table(found: list[dict[str, Any]], stages: tuple[str, ...]) -> list
 
 
 def memory_table(found: list[dict[str, Any]]) -> list[str]:
-    stages = ["data", "load", "postgres load", "segments", "refresh", "tracking"]
+    stages = ["data", "load", "postgres load", "segments", "refresh", "tracking", "clv"]
     lines = [
         "| contacts / events | " + " | ".join(stages) + " |",
         "| --- | " + " | ".join("---:" for _ in stages) + " |",
@@ -94,8 +94,8 @@ def main(argv: list[str]) -> int:
         return 1
     print("### Segments: segmint on DuckDB, its time ÷ each baseline's (below 1: segmint is faster)\n")
     print("\n".join(segments_table(found)))
-    print("\n### Load, refresh, tracking\n")
-    print("\n".join(measures_table(found, ("load", "postgres load", "refresh", "tracking"))))
+    print("\n### Load, refresh, tracking, lifetime value\n")
+    print("\n".join(measures_table(found, ("load", "postgres load", "refresh", "tracking", "clv"))))
     print("\n### Peak resident memory and duration of each stage (its own process)\n")
     print("\n".join(memory_table(found)))
     return 0

@@ -39,7 +39,7 @@ def test_runner_smallest_scale(tmp_path: Path, postgres_url: str) -> None:
     report = json.loads((results / "bench-2400.json").read_text())
     assert report["data"]["rows"]["contacts"] == 2400
     assert report["data"]["rows"]["events"] == DEMO_EVENTS
-    assert set(report["stages"]) == {"data", "load", "postgres load", "segments", "refresh", "tracking"}
+    assert set(report["stages"]) == {"data", "load", "postgres load", "segments", "refresh", "tracking", "clv"}
 
     shapes = report["stages"]["segments"]["shapes"]
     assert [s["shape"] for s in shapes] == list(SHAPES)
@@ -57,6 +57,15 @@ def test_runner_smallest_scale(tmp_path: Path, postgres_url: str) -> None:
     assert report["stages"]["tracking"]["tracking"]["ok"]
     assert report["stages"]["refresh"]["sizes"]["bench-big-spenders"] == next(
         s["members"] for s in shapes if s["shape"] == "aggregate"
+    )
+    fits = report["stages"]["clv"]["fits"]
+    assert set(fits) == {
+        f"{where} {model}" for where in ("store", "drawn") for model in ("bgnbd", "pareto_nbd", "gamma_gamma")
+    }
+    assert fits["drawn bgnbd"]["customers"] == 2400  # as many drawn buyers as contacts
+    assert (
+        next(m for m in measures if m["measure"] == "bgnbd fit on 2,400 drawn buyers")["goal"]
+        == "<= 10 s at 10,000,000"
     )
     for stage in report["stages"].values():
         assert stage["peak_rss_mb"] > 0
