@@ -162,6 +162,10 @@ def check_names(names: Iterable[str] | None) -> list[str]:
     return wanted
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _pct(part: float, whole: float) -> str:
     return f"{100 * part / whole:.0f} %" if whole else "0 %"
 
@@ -463,15 +467,16 @@ class _Linter:
             if seg.size == 0 or seg.size >= floor or seg.used_by:
                 continue
             n = self.list_size(seg.entity)
+            who = "this one" if seg.size == 1 else f"these {seg.size}"
             findings.append(
                 Finding(
                     "small-segment",
                     "warning",
                     seg.name,
-                    f"{seg.name} has {seg.size} members, {_pct(seg.size, n)} of {n} {seg.entity}s: below the "
+                    f"{seg.name} has {_count(seg.size, 'member')}, {_pct(seg.size, n)} of {n} {seg.entity}s: below the "
                     f"{floor} a segment of this list needs to be worth its own message.",
-                    f"merge it into a broader segment (widen its conditions or windows) or send these {seg.size} "
-                    "a personal message instead of a campaign.",
+                    f"merge it into a broader segment (widen its conditions or windows) or send {who} a personal "
+                    "message instead of a campaign.",
                     {"size": seg.size, "min_size": floor},
                 )
             )
@@ -483,7 +488,14 @@ class _Linter:
         for pair in report.pairs:
             if pair.jaccard < self.settings.near_duplicate_jaccard:
                 break
-            big, small = (pair.a, pair.b) if pair.size_a >= pair.size_b else (pair.b, pair.a)
+            # keep the one other segments build on (deleting it would break them), else the larger
+            keep, drop = sorted(
+                ((pair.a, pair.size_a), (pair.b, pair.size_b)),
+                key=lambda s: (-len(self.segments[s[0]].used_by), -s[1], s[0]),
+            )
+            big, small = keep[0], drop[0]
+            users = self.segments[big].used_by
+            because = f" ({', '.join(sorted(users)[:3])} build on it)" if users else ""
             findings.append(
                 Finding(
                     "near-duplicate",
@@ -491,7 +503,8 @@ class _Linter:
                     f"{pair.a}, {pair.b}",
                     f"{pair.a} ({pair.size_a}) and {pair.b} ({pair.size_b}) share {pair.both} members: "
                     f"{_pct(pair.jaccard, 1)} of the {pair.union} in either.",
-                    f"merge '{small}' into '{big}' or delete one: they share {_pct(pair.jaccard, 1)} of their members.",
+                    f"merge '{small}' into '{big}'{because} or delete one: they share {_pct(pair.jaccard, 1)} of "
+                    "their members.",
                     {
                         "a": pair.a,
                         "b": pair.b,
