@@ -39,8 +39,6 @@ from segmint.segments import refresh_segments
 from segmint.store import open_store
 from segmint.store.store import Store
 
-pytestmark = pytest.mark.duckdb
-
 runner = CliRunner()
 
 PLANTED = [
@@ -80,12 +78,14 @@ def by_check(store: Store, **kwargs: Any) -> dict[str, Any]:
     return {f.check: f for f in lint(store, **kwargs)}
 
 
+@pytest.mark.duckdb
 def test_lint_finds_each_planted_problem_once(messy: Store) -> None:
     findings = lint(messy)
     assert [(f.check, f.subject) for f in findings] == PLANTED
     assert all(f.fix for f in findings)
 
 
+@pytest.mark.duckdb
 def test_lint_numbers_of_the_planted_problems_by_hand(messy: Store) -> None:
     found = by_check(messy)
     assert found["unused-field"].data == {"entity": "contact", "field": "plan", "fill_rate": 1.0, "distinct": 2}
@@ -113,6 +113,7 @@ def test_lint_numbers_of_the_planted_problems_by_hand(messy: Store) -> None:
     assert "try the 12 who lean to camping in 'interest-camping' too" in stuck.fix
 
 
+@pytest.mark.duckdb
 def test_lint_finds_nothing_on_a_clean_store(clean_db: str) -> None:
     with open_store(clean_db) as store:
         assert lint(store) == []
@@ -121,6 +122,7 @@ def test_lint_finds_nothing_on_a_clean_store(clean_db: str) -> None:
     assert result.output.strip() == "no findings: the segments look healthy"
 
 
+@pytest.mark.duckdb
 def test_lint_thresholds_are_settings(messy: Store) -> None:
     # 38/39 = 0.974 is below 0.98; 12 stuck is below 13; 3 Danes reach a minimum of 3
     settings = LintSettings(near_duplicate_jaccard=0.98, stuck_min_contacts=13, min_segment_contacts=3)
@@ -140,6 +142,7 @@ def test_lint_thresholds_are_settings(messy: Store) -> None:
     assert "stuck-contacts" not in by_check(messy, settings=LintSettings(stuck_member_days=320))
 
 
+@pytest.mark.duckdb
 def test_lint_runs_only_the_checks_asked_for(messy: Store) -> None:
     assert [f.check for f in lint(messy, checks=["stuck-contacts", "empty-segment"])] == [
         "empty-segment",
@@ -149,6 +152,7 @@ def test_lint_runs_only_the_checks_asked_for(messy: Store) -> None:
         lint(messy, checks=["stuck"])
 
 
+@pytest.mark.duckdb
 def test_lint_unused_segments_after_three_quiet_months(messy: Store) -> None:
     # 100 days after AS_OF the newsletter (10 days before AS_OF) is 110 days old: no member of any segment
     # was sent anything in 90 days.  norway is empty (its own finding); the other six are unused.
@@ -175,6 +179,7 @@ def test_lint_unused_segment_spares_building_blocks(store: Store) -> None:
     assert [(f.check, f.subject) for f in lint(store, checks=["unused-segment"])] == [("unused-segment", "finns-again")]
 
 
+@pytest.mark.duckdb
 def test_lint_suggests_unused_traits_to_a_list_with_room(clean_db: str) -> None:
     # one segment per 100 contacts: 480 contacts carry 4 and have 2, room for the traits' segments.
     # A third of the contacts clicked each newsletter: the engagement tiers tell them apart.
@@ -187,6 +192,7 @@ def test_lint_suggests_unused_traits_to_a_list_with_room(clean_db: str) -> None:
     assert "{field: " in engagement.fix
 
 
+@pytest.mark.duckdb
 def test_lint_on_a_store_without_contacts_is_a_clear_error(tmp_path: Path) -> None:
     with open_store(str(tmp_path / "empty.duckdb")) as empty, pytest.raises(InsufficientDataError, match="no contacts"):
         lint(empty)
@@ -197,6 +203,7 @@ def test_lint_on_a_store_without_contacts_is_a_clear_error(tmp_path: Path) -> No
     assert lines[0].startswith("error: the store holds no contacts")
 
 
+@pytest.mark.duckdb
 def test_lint_cli_one_line_per_finding_and_exit_code_one(messy_db: str) -> None:
     result = runner.invoke(app, ["lint", "--db", messy_db], catch_exceptions=False)
     assert result.exit_code == 1
@@ -209,6 +216,7 @@ def test_lint_cli_one_line_per_finding_and_exit_code_one(messy_db: str) -> None:
     assert lines[-1] == "7 findings"
 
 
+@pytest.mark.duckdb
 def test_lint_cli_check_option_and_json(messy_db: str) -> None:
     result = runner.invoke(
         app, ["lint", "--db", messy_db, "--check", "near-duplicate", "--json"], catch_exceptions=False
@@ -227,6 +235,7 @@ def test_lint_cli_check_option_and_json(messy_db: str) -> None:
     assert "--as-of" in bad_date.output
 
 
+@pytest.mark.duckdb
 def test_lint_api(messy_db: str, clean_db: str, tmp_path: Path) -> None:
     from tests.server.api_testing import error, ok, serve
 
@@ -251,3 +260,15 @@ def test_lint_checks_are_documented() -> None:
         assert f"## {check}" in text, check
     for name in LintSettings.model_fields:
         assert f"`{name}`" in text, name
+
+
+@pytest.mark.parametrize("engine_name", [pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_lint_and_overlap_on_postgres(store: Store) -> None:
+    """The same SQL on PostgreSQL: the same findings, the same Jaccard index."""
+    from segmint.insights.overlap import overlap
+
+    build_messy(store)
+    found = lint(store)
+    assert [(f.check, f.subject) for f in found] == PLANTED
+    assert found[-1].data == {"stuck": 12, "leans": {"camping": 12}, "member_days": 180}
+    assert overlap(store, ["swedish", "swedish-speakers"]).jaccard("swedish", "swedish-speakers") == 38 / 39
