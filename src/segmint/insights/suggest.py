@@ -147,14 +147,14 @@ FEATURES: tuple[Feature, ...] = (
         "email_opens", "number", "behaviour", "human email opens (365 days)", "opens", True, True, ("email_open",), True
     ),
     Feature("page_views", "number", "behaviour", "page views (365 days)", "visits", True, True, ("page_view",)),
-    Feature("lead_score", "number", "behaviour", "lead score", "lead-score"),
+    Feature("lead_score", "number", "behaviour", "lead score", "lead score"),
     Feature("engagement_tier", "category", "behaviour", "engagement"),
     Feature("orders", "number", "value", "orders", "orders", True, True),
     Feature("revenue", "number", "value", "revenue", "revenue", True),
-    Feature("predicted_clv", "number", "value", "predicted lifetime value", "clv", True),
+    Feature("predicted_clv", "number", "value", "predicted lifetime value", "lifetime value", True),
     Feature("relationship_status", "category", "value", "relationship"),
     Feature("company.industry", "category", "firmographics", "industry"),
-    Feature("company.employees", "number", "firmographics", "employees", "staff", True, True),
+    Feature("company.employees", "number", "firmographics", "employees", "employees", True, True),
     Feature("country", "category", "firmographics", "country"),
     Feature("persona", "category", "firmographics", "persona"),
     Feature("lifecycle_stage", "category", "firmographics", "lifecycle stage"),
@@ -364,10 +364,10 @@ def contact_features(store: Store, as_of: datetime) -> Frame:
     ids = [str(v) for v in table.column(MEMBER_ID).to_pylist()]
     columns: dict[str, NDArray[Any]] = {}
     spelling: dict[str, dict[str, str]] = {}
-    for i, (key, fld) in enumerate(fields.items(), start=1):
+    kinds = {f.key: f.kind for f in features}
+    for i, key in enumerate(fields, start=1):
         values = table.column(f"x_{i}").to_pylist()
-        feature = next(f for f in features if f.key == key)
-        if feature.kind == "number":
+        if kinds[key] == "number":
             columns[key] = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
         else:
             # string comparisons ignore case (SEGMENTS.md): so do the clusters and the `in` lists
@@ -378,13 +378,12 @@ def contact_features(store: Store, as_of: datetime) -> Frame:
                     counts.setdefault(str(v).lower(), Counter())[str(v)] += 1
             spelling[key] = {low: c.most_common(1)[0][0] for low, c in counts.items()}
             columns[key] = lowered
-        del fld
     for i, feature in enumerate(counted):
         columns[feature.key] = np.asarray(table.column(f"n_{i}").to_pylist(), dtype=np.float64)
     kept = [f for f in features if _varies(columns[f.key])]
     if not kept:
         raise InsufficientDataError("every contact has the same traits: there is nothing to cluster on")
-    return Frame(keys, ids, kept, {f.key: columns[f.key] for f in kept}, spelling, {k: v for k, v in fields.items()})
+    return Frame(keys, ids, kept, {f.key: columns[f.key] for f in kept}, spelling, fields)
 
 
 def _event_counts(ctx: TraitContext, counted: list[Feature]) -> exp.Query:
@@ -860,18 +859,24 @@ def cluster_traits(frame: Frame, in_cluster: NDArray[np.bool_]) -> list[Trait]:
 
 
 def _name(traits: list[Trait], cluster: int, taken: set[str]) -> tuple[str, str]:
-    """A unique slug and a title from the most telling traits (``cluster-N`` when nothing stands out)."""
-    words: list[str] = []
-    for label in [t.label for t in traits if t.value is not None][:2] + [t.label for t in traits if t.value is None][
-        :2
-    ]:
-        if label.lower() not in (w.lower() for w in words):  # relationship and lifecycle stage both say "customer"
-            words.append(label)
-    base = _slug(" ".join(words))[:56].strip("-") or f"cluster-{cluster + 1}"
+    """A unique slug and a title from the most telling traits (``cluster-N`` when nothing stands out).
+
+    The title reads "Manufacturing, FI contacts with many clicks and high revenue".
+    """
+    kinds: list[str] = []
+    for label in [t.label for t in traits if t.value is not None][:2]:
+        if label.lower() not in (w.lower() for w in kinds):  # relationship and lifecycle stage both say "customer"
+            kinds.append(label)
+    levels = [t.label for t in traits if t.value is None][:2]
+    base = _slug(" ".join(kinds + levels))[:56].strip("-") or f"cluster-{cluster + 1}"
     name, i = base, 2
     while name in taken:
         name, i = f"{base}-{i}", i + 1
-    title = ", ".join(words) if words else f"Cluster {cluster + 1}"
+    title = (", ".join(kinds) + " contacts") if kinds else "Contacts"
+    if levels:
+        title += " with " + " and ".join(levels)
+    if not kinds and not levels:
+        title = f"Cluster {cluster + 1}"
     return name, title[:1].upper() + title[1:]
 
 
@@ -899,7 +904,7 @@ def _describe_cluster(
     recall = round(hits / size, 4)
     apart = "; ".join(t.phrase for t in traits) or "no single trait stands out"
     description = (
-        f"{size} contacts ({size / n:.0%} of {n}), one of {k} clusters found by k-means on behaviour, value and "
+        f"{title}: {size} contacts ({size / n:.0%} of {n}), one of {k} clusters found by k-means on behaviour, value and "
         f"firmographics. What sets them apart: {apart}. This definition matches {len(member_keys)} contacts as of "
         f"{as_of.date().isoformat()}: precision {precision:.2f} (share of its members in the cluster), "
         f"recall {recall:.2f} (share of the cluster it finds). Suggested by segmint suggest: edit freely."
