@@ -179,6 +179,18 @@ def test_lint_unused_segment_spares_building_blocks(store: Store) -> None:
     assert [(f.check, f.subject) for f in lint(store, checks=["unused-segment"])] == [("unused-segment", "finns-again")]
 
 
+@pytest.mark.parametrize("engine_name", [pytest.param("duckdb", marks=pytest.mark.duckdb)])
+def test_lint_before_any_refresh_and_without_segments(store: Store) -> None:
+    """Contacts but no segment: nothing to say but the data; a segment never refreshed: refresh it."""
+    load_rows(store, "contacts", [{"contact_id": f"p{i}", "country": "FI" if i % 2 else "SE"} for i in range(4)])
+    assert [(f.check, f.subject) for f in lint(store)] == [("unused-field", "country")]
+    store.apply({"name": "finns", "conditions": [{"field": "country", "op": "eq", "value": "FI"}]})
+    found = lint(store)
+    assert [(f.check, f.subject) for f in found] == [("empty-segment", "finns")]
+    assert found[0].message == "finns has not been refreshed since it was last applied."
+    assert found[0].fix.startswith("run segmint refresh")
+
+
 @pytest.mark.duckdb
 def test_lint_suggests_unused_traits_to_a_list_with_room(clean_db: str) -> None:
     # one segment per 100 contacts: 480 contacts carry 4 and have 2, room for the traits' segments.

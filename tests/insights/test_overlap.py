@@ -124,8 +124,12 @@ def test_overlap_of_named_segments_only(store: Store) -> None:
 def test_overlap_unknown_name_and_empty_store_are_clear_errors(store: Store, tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match=r"no segment named 'finn' \(did you mean finns\?\)"):
         overlap(store, ["finn", "vip"])
-    with open_store(str(tmp_path / "empty.duckdb")) as empty, pytest.raises(InsufficientDataError, match="no segments"):
-        overlap(empty)
+    with open_store(str(tmp_path / "empty.duckdb")) as empty:
+        with pytest.raises(InsufficientDataError, match="no segments"):
+            overlap(empty)
+        empty.apply({"name": "finns", "conditions": [{"field": "country", "op": "eq", "value": "FI"}]})
+        with pytest.raises(InsufficientDataError, match="no members yet: run segmint refresh"):
+            overlap(empty)
 
 
 def test_overlap_heatmap_written_as_png_svg_and_html(store: Store, tmp_path: Path) -> None:

@@ -484,6 +484,8 @@ class _Linter:
 
     def near_duplicates(self) -> list[Finding]:
         findings = []
+        if not any(seg.size for seg in self.segments.values()):
+            return []  # nothing to compare (overlap would ask for a refresh)
         report = overlap(self.store, list(self.segments))
         for pair in report.pairs:
             if pair.jaccard < self.settings.near_duplicate_jaccard:

@@ -196,10 +196,16 @@ def _chosen(store: Store, names: Iterable[str] | None) -> list[SegmentSize]:
 def overlap(store: Store, names: Iterable[str] | None = None, *, top: int = 10) -> Overlap:
     """How the segments (all, or ``names``) overlap, from their members as of the last refresh.
 
-    Raises :class:`InsufficientDataError` when the store has no segments and
-    :class:`NotFoundError` for a name it does not know.
+    Raises :class:`InsufficientDataError` when the store has no segments, or
+    none with members (not refreshed yet), and :class:`NotFoundError` for a
+    name it does not know.
     """
     segments = _chosen(store, names)
+    if not any(s.size for s in segments):
+        raise InsufficientDataError(
+            f"{'the segments have' if len(segments) > 1 else 'the segment has'} no members yet: "
+            "run segmint refresh, then compare them"
+        )
     chosen = [s.name for s in segments]
     sizes = {s.name: s.size for s in segments}
     # One self-join of the membership rows: a contact in k of the chosen segments gives k(k-1)/2 rows.
