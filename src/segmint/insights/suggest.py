@@ -138,6 +138,11 @@ class Feature:
     events: tuple[str, ...] = ()
     #: opens by a person: machine opens (privacy proxies, scanners) are not counted
     human_only: bool = False
+    #: for an amount: unset means 0 (revenue); else unset is unknown (a company's size), imputed with the median
+    #: and marked by an indicator column
+    unset_zero: bool = True
+    #: what an unset value is not known of ("company size")
+    unset_words: str = ""
 
 
 #: the candidate features; those the store's registry lacks are skipped
@@ -154,7 +159,17 @@ FEATURES: tuple[Feature, ...] = (
     Feature("predicted_clv", "number", "value", "predicted lifetime value", "lifetime value", True),
     Feature("relationship_status", "category", "value", "relationship"),
     Feature("company.industry", "category", "firmographics", "industry"),
-    Feature("company.employees", "number", "firmographics", "employees", "employees", True, True),
+    Feature(
+        "company.employees",
+        "number",
+        "firmographics",
+        "employees",
+        "employees",
+        True,
+        True,
+        unset_zero=False,
+        unset_words="company size",
+    ),
     Feature("country", "category", "firmographics", "country"),
     Feature("persona", "category", "firmographics", "persona"),
     Feature("lifecycle_stage", "category", "firmographics", "lifecycle stage"),
@@ -168,12 +183,13 @@ class Trait:
     feature: str
     #: a category's value the cluster is mostly of; None for a number
     value: str | None
-    #: categories: the value's share in the cluster; numbers: the cluster's median
+    #: categories: the value's share in the cluster; numbers: the cluster's median (or mean, as the phrase
+    #: says); a number mostly unset in the cluster ("employees unknown"): the unset share
     cluster: float
-    #: categories: the value's share among all contacts; numbers: everyone's median
+    #: the same among all contacts
     everyone: float
-    #: categories: the lift (cluster share / overall share); numbers: the shift of the cluster's mean in
-    #: standard deviations (on the log scale for amounts)
+    #: categories and unset numbers: the lift (cluster share / overall share); numbers: the shift of the
+    #: cluster's mean in standard deviations (on the log scale for amounts)
     score: float
     #: in a name: "manufacturing", "high revenue"
     label: str
@@ -441,7 +457,9 @@ def _preprocessor(frame: Frame, n: int) -> ColumnTransformer:
                     feature.key,
                     make_pipeline(
                         FunctionTransformer(_as_float),
-                        SimpleImputer(strategy="constant", fill_value=0.0, keep_empty_features=True),
+                        SimpleImputer(strategy="constant", fill_value=0.0, keep_empty_features=True)
+                        if feature.unset_zero
+                        else SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
                         FunctionTransformer(_signed_log1p),
                         StandardScaler(),
                     ),
@@ -792,7 +810,7 @@ def _shift(
     The shift is in standard deviations, on the log scale for amounts (as k-means saw them); ``None`` when the
     feature does not vary or the cluster has no value of it.
     """
-    values = np.where(np.isnan(column), 0.0, column) if feature.amount else column
+    values = np.where(np.isnan(column), 0.0, column) if feature.amount and feature.unset_zero else column
     scale = _signed_log1p(values) if feature.amount else values
     finite = ~np.isnan(scale)
     inside = finite & in_cluster
@@ -833,6 +851,15 @@ def cluster_traits(frame: Frame, in_cluster: NDArray[np.bool_]) -> list[Trait]:
                     Trait(feature.key, value, round(share, 4), round(overall, 4), round(lift, 3), value, phrase)
                 )
             continue
+        unset = np.isnan(column)
+        if unset.any() and not (feature.amount and feature.unset_zero):
+            share, overall = float(unset[in_cluster].mean()), float(unset.mean())
+            if share >= 0.6 and share / overall >= 1.25:
+                phrase = f"{feature.words} unset ({share:.0%} vs {overall:.0%} of all contacts)"
+                label = f"unknown {feature.unset_words or feature.short or feature.words}"
+                lift = round(share / overall, 3)
+                numbers.append(Trait(feature.key, None, round(share, 4), round(overall, 4), lift, label, phrase))
+                continue
         values, finite, shift = _shift(feature, column, in_cluster)
         inside = finite & in_cluster
         if shift is None or abs(shift) < NOTABLE_SHIFT:
@@ -843,7 +870,7 @@ def cluster_traits(frame: Frame, in_cluster: NDArray[np.bool_]) -> list[Trait]:
             average, mid_in, mid_all = "mean", float(values[inside].mean()), float(values[finite].mean())
         if shift > 0:
             level = "many" if feature.count else "high"
-        elif feature.amount and float(np.quantile(values[inside], 0.75)) == 0:
+        elif feature.amount and feature.unset_zero and float(np.quantile(values[inside], 0.75)) == 0:
             level = "no"
         else:
             level = "few" if feature.count else "low"
