@@ -287,3 +287,19 @@ def test_api_reports_send_time(small_db: str, tmp_path: Path) -> None:
         error(api.get("/api/reports/send-time", scope=None), 401)
     with open_store(str(tmp_path / "empty.duckdb")) as empty, serve(empty) as api:
         error(api.get("/api/reports/send-time"), 422, "insufficient_data")
+
+
+@pytest.mark.parametrize("engine_name", [pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_send_time_profile_and_evaluation_on_postgres(store_url: str) -> None:
+    """The same numbers as on DuckDB (worked out at the top of this module and in the evaluation test)."""
+    with open_store(store_url, Settings(traits={"send_time": SETTINGS})) as store:
+        load_rows(store, "contacts", CONTACTS)
+        load_rows(store, "events", EVENTS)
+        apply_segments(store, {"finns": load_segment(FINNS, store.registry())})
+        finns = send_time_profile(store, "finns", as_of=AS_OF)
+        result = evaluate_send_time(store, AS_OF, timedelta(days=30))
+    assert (finns.contacts, finns.contacts_with_engagement, finns.clicks) == (4, 2, 5)
+    assert finns.best_hours[0].hour == 33
+    assert finns.best_hours[0].share == pytest.approx(0.2965168, abs=1e-6)
+    assert (result.training_events, result.holdout_events) == (5, 6)
+    assert result.methods[0].log_likelihood == pytest.approx(np.log(1 / 1008), abs=1e-4)
