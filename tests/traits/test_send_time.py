@@ -144,7 +144,8 @@ def test_send_time_zone_offsets_split_the_window_at_each_transition() -> None:
     assert zone_offsets("UTC", datetime(2025, 7, 1, tzinfo=UTC), AS_OF) == [(None, 0)]
 
 
-def test_send_time_without_shrinkage_bo_keeps_his_own_odd_hour(send_store: Any, tmp_path: Any) -> None:
+@pytest.mark.duckdb
+def test_send_time_without_shrinkage_bo_keeps_his_own_odd_hour(tmp_path: Any) -> None:
     """With a weak prior (m = 0.1), bo's single click wins: 0.5 + 0.1 * 0.0743 > 0.1 * 0.2965 -> 123."""
     with open_store(f"duckdb:///{tmp_path / 'weak.duckdb'}", settings(strength=0.1)) as store:
         load_data(store, {"contacts": CONTACTS, "events": EVENTS})
