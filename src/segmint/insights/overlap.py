@@ -13,9 +13,9 @@ static ones) and measures
 - how many segments each contact is in, as a distribution, and the contacts
   in the most segments.
 
->>> pair = Pair("a", "b", size_a=10, size_b=8, both=6)
->>> pair.union, round(pair.jaccard, 3)
-(12, 0.5)
+>>> pair = Pair("a", "b", size_a=10, size_b=8, both=6, jaccard=0.5)
+>>> pair.union
+12
 """
 
 from __future__ import annotations
@@ -64,15 +64,12 @@ class Pair:
     size_a: int
     size_b: int
     both: int
+    #: ``|A ∩ B| / |A ∪ B|``, as the store's SQL computed it
+    jaccard: float
 
     @property
     def union(self) -> int:
         return self.size_a + self.size_b - self.both
-
-    @property
-    def jaccard(self) -> float:
-        """``|A ∩ B| / |A ∪ B|``; 0 when both are empty."""
-        return self.both / self.union if self.union else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -207,19 +204,26 @@ def overlap(store: Store, names: Iterable[str] | None = None, *, top: int = 10) 
             "run segmint refresh, then compare them"
         )
     chosen = [s.name for s in segments]
-    sizes = {s.name: s.size for s in segments}
-    # One self-join of the membership rows: a contact in k of the chosen segments gives k(k-1)/2 rows.
+    # One self-join of the membership rows: a contact in k of the chosen segments gives k(k-1)/2 rows;
+    # a pair has a row when it shares someone, so |A ∪ B| = |A| + |B| - |A ∩ B| is never 0.
     shared = _query(
         store,
         f"""
-        WITH m AS (SELECT * FROM ({MEMBERSHIP}) AS membership WHERE segment IN (:names))
-        SELECT a.segment AS a, b.segment AS b, COUNT(*) AS both_
-        FROM m a JOIN m b ON b.member_key = a.member_key AND b.entity = a.entity AND b.segment > a.segment
-        GROUP BY a.segment, b.segment
+        WITH m AS (SELECT * FROM ({MEMBERSHIP}) AS membership WHERE segment IN (:names)),
+        sizes AS (SELECT segment, COUNT(*) AS size FROM m GROUP BY segment),
+        pairs AS (
+          SELECT a.segment AS a, b.segment AS b, COUNT(*) AS both_
+          FROM m a JOIN m b ON b.member_key = a.member_key AND b.entity = a.entity AND b.segment > a.segment
+          GROUP BY a.segment, b.segment)
+        SELECT p.a, p.b, sa.size AS size_a, sb.size AS size_b, p.both_,
+               CAST(p.both_ AS DOUBLE) / (sa.size + sb.size - p.both_) AS jaccard
+        FROM pairs p JOIN sizes sa ON sa.segment = p.a JOIN sizes sb ON sb.segment = p.b
         """,
         names=chosen,
     )
-    pairs = [Pair(r["a"], r["b"], sizes[r["a"]], sizes[r["b"]], int(r["both_"])) for r in shared]
+    pairs = [
+        Pair(r["a"], r["b"], int(r["size_a"]), int(r["size_b"]), int(r["both_"]), float(r["jaccard"])) for r in shared
+    ]
     pairs.sort(key=lambda p: (-p.jaccard, -p.both, p.a, p.b))
     contact_segments = [s.name for s in segments if s.entity == "contact"]
     counts = _query(
