@@ -537,24 +537,35 @@ def _bgnbd_totals(x: Array, t_x: Array, T: Array, weights: Array) -> Totals:
 
 def _gamma_gamma_totals(x: Array, m: Array, weights: Array) -> Totals:
     """Σ w·LL of Gamma-Gamma and its gradient (as :func:`gamma_gamma_log_likelihood` and
-    :func:`gamma_gamma_gradient`), with the gammaln and digamma terms computed once per distinct x."""
+    :func:`gamma_gamma_gradient`), with the gammaln and digamma terms computed once per distinct x.
+
+    Only log(γ + m·x) and its reciprocal depend on the parameters row by row; every other row term is
+    linear in p and q, so its sums over rows are taken once, before the search.
+    """
     xs, index = np.unique(x, return_inverse=True)
     index = index.reshape(-1)
     weight_of_x = np.bincount(index, weights=weights, minlength=len(xs))
     everyone = float(weights.sum())
     log_m, log_xs = np.log(m), np.log(xs)
+    spend = m * x
+    wx = weights * x
+    sum_log_m = _dot(weights, log_m)
+    sum_x_log_m = _dot(wx, log_m)
 
     def totals(params: Array) -> tuple[float, Array]:
         p, q, gamma = params
         pxs = p * xs
-        px = pxs[index]
-        log_total = np.log(gamma + m * x)
+        log_total = np.log(gamma + spend)
+        inverse = 1.0 / (gamma + spend)
+        sum_log_total, sum_x_log_total = _dot(weights, log_total), _dot(wx, log_total)
         per_x = gammaln(pxs + q) - gammaln(pxs) - gammaln(q) + q * math.log(gamma) + pxs * log_xs
-        value = float(weight_of_x @ per_x + _dot(weights, (px - 1) * log_m - (px + q) * log_total))
+        # Σ w [(p x - 1) log m - (p x + q) log(γ + m x)]
+        rows = p * sum_x_log_m - sum_log_m - p * sum_x_log_total - q * sum_log_total
+        value = float(weight_of_x @ per_x + rows)
         both = digamma(pxs + q)
-        d_p = weight_of_x @ (xs * (both - digamma(pxs) + log_xs)) + _dot(weights, x * (log_m - log_total))
-        d_q = weight_of_x @ (both - digamma(q)) + everyone * math.log(gamma) - _dot(weights, log_total)
-        d_gamma = everyone * q / gamma - _dot(weights, (px + q) / (gamma + m * x))
+        d_p = weight_of_x @ (xs * (both - digamma(pxs) + log_xs)) + sum_x_log_m - sum_x_log_total
+        d_q = weight_of_x @ (both - digamma(q)) + everyone * math.log(gamma) - sum_log_total
+        d_gamma = everyone * q / gamma - p * _dot(wx, inverse) - q * _dot(weights, inverse)
         return value, np.array([d_p, d_q, d_gamma])
 
     return totals
@@ -627,14 +638,43 @@ def _log_add_exp(a: Array, b: Array) -> Array:
     return np.where(np.isneginf(top), top, out)
 
 
-def _transaction_columns(summary: PurchaseSummary) -> list[Array]:
-    return [summary.frequency, summary.recency, summary.T]
+def _transaction_columns(summary: PurchaseSummary) -> tuple[list[Array], Array]:
+    """The distinct ``(x, t_x, T)`` of the summary and how many buyers have each.
+
+    The store's summary counts whole days, so the three columns are whole numbers of days: one
+    integer key per buyer, then one sort of integers (or a count per key when the keys are few), some ten
+    times faster at 10M buyers than sorting three float columns lexicographically, which stays the way
+    for a summary made by hand of other times.
+    """
+    columns = [summary.frequency, summary.recency, summary.T]
+    days = UNIT_DAYS[summary.unit]
+    whole = [columns[0], np.rint(columns[1] * days), np.rint(columns[2] * days)]
+    integral = (
+        all(np.isfinite(w).all() and (w >= 0).all() for w in whole)
+        and np.array_equal(whole[0], np.rint(whole[0]))
+        and all(np.array_equal(w / days, c) for w, c in zip(whole[1:], columns[1:], strict=True))
+    )
+    sizes = [int(w.max()) + 1 if len(w) else 1 for w in whole] if integral else []
+    if not integral or math.prod(sizes) >= 2**62:
+        return _distinct(*columns)
+    x, t_x, T = (w.astype(np.int64) for w in whole)
+    key = (x * sizes[1] + t_x) * sizes[2] + T
+    if math.prod(sizes) <= 4 * len(key):
+        counts = np.bincount(key, minlength=0)
+        found = np.flatnonzero(counts)
+        weights = counts[found].astype(np.float64)
+    else:
+        found, counts_of = np.unique(key, return_counts=True)
+        weights = counts_of.astype(np.float64)
+    T_days = found % sizes[2]
+    rest = found // sizes[2]
+    return [(rest // sizes[1]).astype(np.float64), (rest % sizes[1]) / days, T_days / days], weights
 
 
 def fit_bgnbd(summary: PurchaseSummary) -> BetaGeoFit:
     """BG/NBD by maximum likelihood on every buyer of ``summary``."""
     _require_buyers(summary, "bgnbd")
-    columns, weights = _distinct(*_transaction_columns(summary))
+    columns, weights = _transaction_columns(summary)
     params, ll = _maximise(_bgnbd_totals(columns[0], columns[1], columns[2], weights), np.ones(4), float(weights.sum()))
     r, alpha, a, b = (float(v) for v in params)
     return BetaGeoFit(ll, len(summary), summary.unit, summary.as_of, r=r, alpha=alpha, a=a, b=b)
@@ -643,7 +683,7 @@ def fit_bgnbd(summary: PurchaseSummary) -> BetaGeoFit:
 def fit_pareto_nbd(summary: PurchaseSummary) -> ParetoNBDFit:
     """Pareto/NBD by maximum likelihood on every buyer of ``summary``."""
     _require_buyers(summary, "pareto_nbd")
-    columns, weights = _distinct(*_transaction_columns(summary))
+    columns, weights = _transaction_columns(summary)
     params, ll = _maximise(
         _pareto_nbd_totals(columns[0], columns[1], columns[2], weights), np.ones(4), float(weights.sum())
     )
@@ -661,8 +701,8 @@ def fit_gamma_gamma(summary: PurchaseSummary) -> GammaGammaFit:
             "gamma_gamma needs repeat buyers whose repeat purchases have amounts, and not all the same: "
             f"{len(x)} found by {summary.as_of:%Y-%m-%d %H:%M} UTC"
         )
-    columns, weights = _distinct(x, m)
-    params, ll = _maximise(_gamma_gamma_totals(columns[0], columns[1], weights), np.ones(3), float(weights.sum()))
+    # the mean values are amounts, nearly all distinct: finding the distinct rows would cost more than it saves
+    params, ll = _maximise(_gamma_gamma_totals(x, m, np.ones(len(x))), np.ones(3), float(len(x)))
     p, q, gamma = (float(v) for v in params)
     return GammaGammaFit(ll, len(x), summary.unit, summary.as_of, p=p, q=q, gamma=gamma)
 
