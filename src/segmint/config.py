@@ -93,6 +93,8 @@ class Settings(_Section):
     properties: dict[str, dict[str, PropertySetting]] = {}
     #: ``[traits.<model>]``: each traits model's settings (checked by the model: segmint.traits)
     traits: dict[str, dict[str, Any]] = {}
+    #: ``[lint]``: the health checks' thresholds (checked by segmint.insights.lint)
+    lint: dict[str, Any] = {}
 
     @field_validator("properties")
     @classmethod

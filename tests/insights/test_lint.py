@@ -284,3 +284,22 @@ def test_lint_and_overlap_on_postgres(store: Store) -> None:
     assert [(f.check, f.subject) for f in found] == PLANTED
     assert found[-1].data == {"stuck": 12, "leans": {"camping": 12}, "member_days": 180}
     assert overlap(store, ["swedish", "swedish-speakers"]).jaccard("swedish", "swedish-speakers") == 38 / 39
+
+
+@pytest.mark.duckdb
+def test_lint_reads_its_thresholds_from_segmint_toml(
+    clean_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``[lint]`` in segmint.toml changes a threshold; an unknown key is a one-line configuration error."""
+    monkeypatch.chdir(tmp_path)
+    # the clean store has 480 contacts and 2 segments: a rule of one segment per 1,000 contacts allows none more
+    # than max(1, 480 // 1000) = 1, so too-many-segments fires (2 > 1)
+    Path("segmint.toml").write_text("[lint]\ncontacts_per_segment = 1000\n")
+    stricter = runner.invoke(app, ["lint", "--db", clean_db, "--json", "--check", "too-many-segments"])
+    assert stricter.exit_code == 1, stricter.output
+    assert [f["check"] for f in json.loads(stricter.output)["findings"]] == ["too-many-segments"]
+    Path("segmint.toml").write_text("[lint]\nno_such_threshold = 3\n")
+    wrong = runner.invoke(app, ["lint", "--db", clean_db])
+    assert wrong.exit_code == 2
+    assert wrong.output.splitlines()[0] == "error: segmint.toml: invalid [lint] settings"
+    assert "lint.no_such_threshold" in wrong.output

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from segmint.config import load_settings
 from segmint.errors import SegmintError
@@ -40,7 +41,7 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except SegmintError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True)  # [lint] is text, not markup
             raise typer.Exit(exc.exit_code) from exc
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
@@ -51,7 +52,7 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             if os.environ.get("SEGMINT_DEBUG"):
                 raise
             err_console.print(
-                f"[bold red]error:[/] internal error ({type(exc).__name__}: {exc}); rerun with SEGMINT_DEBUG=1 for details",
+                f"[bold red]error:[/] internal error ({type(exc).__name__}: {escape(str(exc))}); rerun with SEGMINT_DEBUG=1 for details",
                 markup=True,
             )
             raise typer.Exit(1) from exc

@@ -388,7 +388,7 @@ class SegmentCompiler:
 
     def visit_EventCondition(self, node: EventCondition) -> exp.Expr:
         events = self._events
-        matches = self._event_match(node)
+        matches = self.event_match(node)
         window = self._window(node)
         in_window = exp.and_(matches, *self._window_test(exp.column("ts", table="e"), window))
         if id(node) in self._root_conjuncts and _needs_an_event(node):
@@ -418,7 +418,8 @@ class SegmentCompiler:
 
     # ---- events -------------------------------------------------------------------
 
-    def _event_match(self, node: EventCondition) -> exp.Expr:
+    def event_match(self, node: EventCondition) -> exp.Expr:
+        """The condition on an event row ``e`` of what ``node`` counts (names, properties; no window)."""
         parts: list[exp.Expr] = []
         if node.events is not None:
             names = [exp.Literal.string(n) for n in node.events]

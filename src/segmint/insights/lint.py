@@ -138,9 +138,7 @@ class Finding:
 
 def lint_settings(store: Store) -> LintSettings:
     """The ``[lint]`` settings of the store's configuration, or the defaults."""
-    data = getattr(store.settings, "lint", None) or {}
-    if isinstance(data, BaseModel):
-        data = data.model_dump()
+    data = store.settings.lint
     try:
         return LintSettings.model_validate(data)
     except PydanticValidationError as exc:
@@ -681,7 +679,7 @@ class _Linter:
             if not support:
                 continue  # built on fields, not on behaviour: nothing to go stale
             # the compiler's own test of an event against a condition's names and where (alias e)
-            match = exp.or_(*(self.ctx.compiler._event_match(node) for node in support))
+            match = exp.or_(*(self.ctx.compiler.event_match(node) for node in support))
             query = self.ctx.parse(
                 template,
                 segment=seg.name,
