@@ -88,7 +88,7 @@ def stage_clv(options: Options, info: dict[str, Any]) -> dict[str, Any]:
         fits[f"store {model}"] = fitted.to_dict()
         measures.append(Measure("clv", f"{model} fit on the store's buyers", time.perf_counter() - start, "s"))
 
-    n = options.contacts
+    n = options.clv_buyers or options.contacts
     start = time.perf_counter()
     drawn = simulated_summary(n)
     draw_s = time.perf_counter() - start

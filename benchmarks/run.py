@@ -101,6 +101,7 @@ class Options:
     full_events_up_to: int = 1_000_000
     tracking_seconds: float = 10.0
     results: Path = RESULTS
+    clv_buyers: int = 0  # drawn buyers the lifetime-value fits are timed on; 0: as many as contacts
 
     @property
     def dir(self) -> Path:
@@ -934,6 +935,9 @@ def parse(argv: list[str]) -> Options:
     )
     parser.add_argument("--tracking-seconds", type=float, default=d.tracking_seconds)
     parser.add_argument("--results", type=Path, default=d.results)
+    parser.add_argument(
+        "--clv-buyers", type=int, default=d.clv_buyers, help="drawn buyers for the clv stage (default: --contacts)"
+    )
     args = parser.parse_args(argv)
     only = tuple(s.strip() for s in args.only.split(",") if s.strip())
     unknown = [s for s in only if s not in STAGES]
@@ -956,6 +960,7 @@ def parse(argv: list[str]) -> Options:
         args.full_events_up_to,
         args.tracking_seconds,
         args.results,
+        args.clv_buyers,
     )
 
 
