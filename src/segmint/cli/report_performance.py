@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -86,44 +87,49 @@ def _print_report(report: SegmentReport) -> None:
     table = Table(
         title=f"{report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M} UTC, against the whole list",
         title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 0, 0, 1),
+        caption="difference: segment minus whole list, its 95 % interval below; adj. p: Benjamini-Hochberg",
+        caption_justify="left",
     )
+    # Narrow enough for an 80-column terminal: no vertical rules, the interval under the difference, the
+    # p-value shown is the adjusted one (--json has both)
     for column, justify in (
         ("measure", "left"),
         ("segment", "right"),
-        ("whole list", "right"),
+        ("list", "right"),
         ("difference", "right"),
-        ("95 % CI", "right"),
-        ("p", "right"),
         ("adj. p", "right"),
-        ("significant", "left"),
+        ("", "left"),
     ):
-        table.add_column(column, justify=justify, no_wrap=column == "measure")  # type: ignore[arg-type]
+        table.add_column(column, justify=justify, no_wrap=column != "measure")  # type: ignore[arg-type]
     for measure in report.measures:
         table.add_row(
             measure.label,
             format_value(measure, measure.segment),
             format_value(measure, measure.whole),
-            format_value(measure, measure.difference, signed=True, points=True) if measure.test else "-",
-            _interval(measure),
-            format_p(measure.p_value),
+            _difference(measure),
             format_p(measure.p_adjusted),
             _significance(measure),
         )
     console.print(table)
 
 
-def _interval(measure: Measure) -> str:
-    if measure.ci_low is None or measure.ci_high is None:
+def _difference(measure: Measure) -> str:
+    if not measure.test:
         return "-"
-    return (
-        f"{format_value(measure, measure.ci_low, points=True)} .. {format_value(measure, measure.ci_high, points=True)}"
-    )
+    shown = format_value(measure, measure.difference, signed=True, points=True)
+    if measure.ci_low is None or measure.ci_high is None:
+        return shown
+    low, high = (format_value(measure, v, points=True).removesuffix(" pp") for v in (measure.ci_low, measure.ci_high))
+    return f"{shown}\n({low} .. {high})"
 
 
 def _significance(measure: Measure) -> str:
     if not measure.significant:
         return ""
-    return f"yes ({measure.verdict})" if measure.verdict else "yes"
+    return measure.verdict or "signif."
 
 
 @app.command("segments")
