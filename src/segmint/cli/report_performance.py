@@ -154,21 +154,14 @@ def segments_command(
     if as_json:
         print_json([r.to_dict() for r in rankings])
         return
-    table = Table(title="segments against the whole list", title_justify="left")
-    for column, justify in (
-        ("#", "right"),
-        ("segment", "left"),
-        ("contacts", "right"),
-        ("mark", "left"),
-        ("why", "left"),
-    ):
-        table.add_column(column, justify=justify, no_wrap=column in ("segment", "mark"))  # type: ignore[arg-type]
+    # One block per segment, its reasons indented under it: a table's "why" column wraps to a word a line
+    console.print("segments against the whole list, best first", markup=False)
+    width = len(str(len(rankings)))
     for ranking in rankings:
-        table.add_row(
-            str(ranking.rank),
-            ranking.segment,
-            f"{ranking.contacts:,}",
-            ranking.mark or "",
-            escape("\n".join(ranking.reasons)),
+        mark = f": {ranking.mark}" if ranking.mark else ""
+        console.print(
+            f"{ranking.rank:>{width}}. {escape(ranking.segment)} ({ranking.contacts:,} contact{'' if ranking.contacts == 1 else 's'}){mark}",
+            highlight=False,
         )
-    console.print(table)
+        for reason in ranking.reasons:
+            console.print(f"{'':>{width}}    {escape(reason)}", highlight=False)
