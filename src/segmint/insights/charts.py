@@ -39,7 +39,7 @@ def save_figure(figure: Figure, path: str | Path, title: str = "") -> Path:
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg")
         target.write_text(
-            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{html.escape(title or target.stem)}</title></head>\n"
             f"<body>\n<h1>{html.escape(title or target.stem)}</h1>\n{buffer.getvalue()}\n</body></html>\n",
             encoding="utf-8",
