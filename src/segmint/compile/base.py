@@ -129,13 +129,16 @@ class _EventPass:
     #: the narrowest filter every member must have an event in (None: no such filter)
     required: exp.Expr | None = None
     required_span: timedelta | None = None
+    #: what every member's measures over ``required`` must meet (the condition that set it)
+    required_test: exp.Expr | None = None
     #: every member has a row in the pass (a condition that all must meet needs an event)
     needed: bool = False
 
-    def require(self, where: exp.Expr, span: timedelta) -> None:
-        """Every member has an event passing ``where`` (a window ``span`` long); keep the narrowest."""
+    def require(self, where: exp.Expr, span: timedelta, test: exp.Expr | None) -> None:
+        """Every member has an event passing ``where`` (a window ``span`` long) and meets ``test``
+        on its measures there; keep the narrowest window."""
         if self.required_span is None or span < self.required_span:
-            self.required, self.required_span = where, span
+            self.required, self.required_span, self.required_test = where, span, test
 
     def measure(
         self, fn: type[exp.AggFunc], where: exp.Expr, value: exp.Expr, kind: str, label: str = ""
@@ -151,6 +154,8 @@ class SegmentCompiler:
     """Compile a validated segment for one engine (this base class speaks DuckDB)."""
 
     dialect: ClassVar[str] = "duckdb"
+    #: whether ``WITH name AS MATERIALIZED`` is understood (a CTE read twice is then computed once)
+    MATERIALIZE: ClassVar[bool] = True
     #: field operators: op -> function(compiler, column, value, field type) building the positive test
     OPS: ClassVar[dict[str, Callable[..., exp.Expr]]] = {}
 
@@ -269,11 +274,15 @@ class SegmentCompiler:
         built here and used once, so the builders need not copy them.
 
         With ``restrict``, when every member must have an event in some filter (a
-        top-level condition that no member without such an event can meet), the other
-        branches read only the events of the members who have one (``<name>_keys``):
-        a 365-day condition next to a 7-day one then counts for the few contacts the
-        7-day one leaves.  The other members' measures become wrong, but they are no
-        members anyway; explanations (``event_measures``) do not restrict.
+        top-level condition that no member without such an event can meet), that
+        filter's scan drives: grouped on its own and kept where the condition holds
+        (``<name>_req``, the HAVING of a hand-written query), it is read once, and the
+        other branches read only the events of the members it keeps: a 365-day
+        condition next to "3 pricing views in 7 days" then counts for the few contacts
+        the 7-day one leaves.  When that filter feeds no measure (``first_time``'s
+        window), the keys with an event in it restrict the branches (``<name>_keys``).
+        The other members' measures become wrong, but they are no members anyway;
+        explanations (``event_measures``) do not restrict.
         """
         events = self._events
         measures = list(events.measures.values())
@@ -303,31 +312,70 @@ class SegmentCompiler:
         branches: dict[exp.Expr, list[int]] = {}  # a filter -> the measures it feeds
         for i, m in enumerate(measures):
             branches.setdefault(m.where, []).append(i)
+
+        def grouped(wheres: list[exp.Expr], members_of: str | None = None) -> exp.Select:
+            """Per member, the measures these filters feed; with ``members_of``, of its keys ``k`` only."""
+            fed = [i for where in wheres for i in branches[where]]
+            union: exp.Query | None = None
+            for where in wheres:
+                values = [
+                    (
+                        measures[i].value.copy()
+                        if i in branches[where]
+                        else exp.cast(exp.null(), exp.DataType.build(measures[i].kind))
+                    ).as_(f"v{i + 1}")
+                    for i in fed
+                ]
+                extra = []
+                if members_of is not None:
+                    only = exp.select(exp.column("k"), copy=False).from_(exp.to_table(members_of), copy=False)
+                    extra.append(key_column().isin(query=only))
+                branch = scan(exp.select(key_column().as_("k"), *values, copy=False), where, *extra)
+                union = branch if union is None else exp.union(union, branch, distinct=False, copy=False)
+            assert union is not None
+            aggregates = [measures[i].fn(this=exp.column(f"v{i + 1}")).as_(measures[i].alias) for i in fed]
+            return (
+                exp.select(exp.column("k"), *aggregates, copy=False)
+                .from_(union.subquery("u", copy=False), copy=False)
+                .group_by(exp.column("k"), copy=False)
+            )
+
         required = events.required if restrict and len(branches) > 1 else None
-        keys_cte = f"{events.name}_keys"
-        union: exp.Query | None = None
-        for where, fed in branches.items():
-            group_key = key_column()
-            values = [
-                (m.value.copy() if i in fed else exp.cast(exp.null(), exp.DataType.build(m.kind))).as_(f"v{i + 1}")
-                for i, m in enumerate(measures)
-            ]
-            restricted = required is not None and where != required
-            members_only = exp.select(exp.column("k"), copy=False).from_(exp.to_table(keys_cte), copy=False)
-            only_members = [key_column().isin(query=members_only)] if restricted else []
-            branch = scan(exp.select(group_key.as_("k"), *values, copy=False), where, *only_members)
-            union = branch if union is None else exp.union(union, branch, distinct=False, copy=False)
-        assert union is not None
-        aggregates = [m.fn(this=exp.column(f"v{i + 1}")).as_(m.alias) for i, m in enumerate(measures)]
-        query = (
-            exp.select(exp.column("k"), *aggregates, copy=False)
-            .from_(union.subquery("u", copy=False), copy=False)
-            .group_by(exp.column("k"), copy=False)
-        )
-        if required is not None:
+        if required is None:
+            return grouped(list(branches))
+        others = [where for where in branches if where != required]
+        if required not in branches:
+            # Only a window to start from (first_time's): the keys with an event in it, the rest restricted to them.
+            keys_cte = f"{events.name}_keys"
             members_keys = scan(exp.select(key_column().as_("k"), copy=False).distinct(copy=False), required)
-            query = query.with_(keys_cte, as_=members_keys, copy=False)
-        return query
+            return grouped(others, keys_cte).with_(keys_cte, as_=members_keys, copy=False)
+        # One pass over the required window: its measures per member, kept where the condition that requires
+        # it holds (as a hand-written HAVING would), drive the other scans, which read only those members'
+        # events. The driving set is read twice, so it is materialised where the engine can be told so.
+        driving_cte = f"{events.name}_req"
+        driving = grouped([required])
+        if events.required_test is not None:
+            driven = [exp.column("k"), *(exp.column(measures[i].alias) for i in branches[required])]
+            driving = (
+                exp.select(*driven, copy=False)
+                .from_(driving.subquery(events.name, copy=False), copy=False)
+                .where(events.required_test.copy(), copy=False)
+            )
+        rest = grouped(others, driving_cte)
+        columns = [exp.column("k", table="d")]
+        for i, m in enumerate(measures):
+            columns.append(exp.column(m.alias, table="d" if i in branches[required] else "r"))
+        return (
+            exp.select(*columns, copy=False)
+            .from_(exp.to_table(driving_cte).as_("d"), copy=False)
+            .join(
+                rest.subquery("r", copy=False),
+                on=exp.column("k", table="r").eq(exp.column("k", table="d")),
+                join_type="left",
+                copy=False,
+            )
+            .with_(driving_cte, as_=driving, materialized=self.MATERIALIZE or None, copy=False)
+        )
 
     @property
     def measure_labels(self) -> dict[str, str]:
@@ -391,10 +439,6 @@ class SegmentCompiler:
         matches = self.event_match(node)
         window = self._window(node)
         in_window = exp.and_(matches, *self._window_test(exp.column("ts", table="e"), window))
-        if id(node) in self._root_conjuncts and _needs_an_event(node):
-            events.needed = True
-            if window is not None and window[0] is not None:
-                events.require(in_window, window[1] - window[0])
         tests: list[exp.Expr] = []
         if node.first_time:
             first = events.measure(exp.Min, matches, exp.column("ts", table="e"), "timestamptz", "first matching event")
@@ -414,7 +458,13 @@ class SegmentCompiler:
             wanted = node.count or DEFAULT_COUNT
             total = exp.func("COALESCE", count, exp.Literal.number(0))
             tests.append(_bool(self.compare(wanted.op, total, exp.Literal.number(wanted.value))))
-        return exp.and_(*tests) if len(tests) > 1 else tests[0]
+        test = exp.and_(*tests) if len(tests) > 1 else tests[0]
+        if id(node) in self._root_conjuncts and _needs_an_event(node):
+            events.needed = True
+            if window is not None and window[0] is not None:
+                # first_time's measure reads every matching event, not the window's: no test on the window's
+                events.require(in_window, window[1] - window[0], None if node.first_time else test)
+        return test
 
     # ---- events -------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ class SparkCompiler(SegmentCompiler):
     """Segments for Spark SQL."""
 
     dialect = "spark"
+    MATERIALIZE = False  # Spark SQL has no WITH ... AS MATERIALIZED
 
     def timestamp(self, value: datetime) -> exp.Expr:
         # Spark's TIMESTAMP is an instant shown in the session zone, which the engine sets to UTC

@@ -1,75 +1,82 @@
 WITH ev AS (
-  WITH ev_keys AS (
-    SELECT DISTINCT
-      e.contact_key AS k
-    FROM events AS e
+  WITH ev_req AS MATERIALIZED (
+    SELECT
+      k,
+      m1
+    FROM (
+      SELECT
+        k,
+        COUNT(v1) AS m1
+      FROM (
+        SELECT
+          e.contact_key AS k,
+          1 AS v1
+        FROM events AS e
+        WHERE
+          e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+          AND NOT e.contact_key IS NULL
+          AND e.event = 'page_view'
+          AND COALESCE(POSITION('/pricing' IN LOWER(e.url)) > 0, FALSE)
+          AND e.ts >= CAST('2026-06-23 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+          AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      ) AS u
+      GROUP BY
+        k
+    ) AS ev
     WHERE
-      e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-      AND NOT e.contact_key IS NULL
-      AND e.event = 'page_view'
-      AND COALESCE(POSITION('/pricing' IN LOWER(e.url)) > 0, FALSE)
-      AND e.ts >= CAST('2026-06-23 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-      AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+      COALESCE(COALESCE(ev.m1, 0) >= 3, FALSE)
   )
   SELECT
-    k,
-    COUNT(v1) AS m1,
-    COUNT(v2) AS m2,
-    COUNT(v3) AS m3
-  FROM (
+    d.k,
+    d.m1,
+    r.m2,
+    r.m3
+  FROM ev_req AS d
+  LEFT JOIN (
     SELECT
-      e.contact_key AS k,
-      1 AS v1,
-      CAST(NULL AS BIGINT) AS v2,
-      CAST(NULL AS BIGINT) AS v3
-    FROM events AS e
-    WHERE
-      e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-      AND NOT e.contact_key IS NULL
-      AND e.event = 'page_view'
-      AND COALESCE(POSITION('/pricing' IN LOWER(e.url)) > 0, FALSE)
-      AND e.ts >= CAST('2026-06-23 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-      AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-    UNION ALL
-    SELECT
-      e.contact_key AS k,
-      CAST(NULL AS BIGINT) AS v1,
-      1 AS v2,
-      CAST(NULL AS BIGINT) AS v3
-    FROM events AS e
-    WHERE
-      e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-      AND NOT e.contact_key IS NULL
-      AND e.event = 'email_click'
-      AND COALESCE(LOWER(e.topic) = 'hydraulics', FALSE)
-      AND e.ts >= CAST('2026-05-31 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-      AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-      AND e.contact_key IN (
-        SELECT
-          k
-        FROM ev_keys
-      )
-    UNION ALL
-    SELECT
-      e.contact_key AS k,
-      CAST(NULL AS BIGINT) AS v1,
-      CAST(NULL AS BIGINT) AS v2,
-      1 AS v3
-    FROM events AS e
-    WHERE
-      e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-      AND NOT e.contact_key IS NULL
-      AND e.event = 'purchase'
-      AND e.ts >= CAST('2025-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-      AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-      AND e.contact_key IN (
-        SELECT
-          k
-        FROM ev_keys
-      )
-  ) AS u
-  GROUP BY
-    k
+      k,
+      COUNT(v2) AS m2,
+      COUNT(v3) AS m3
+    FROM (
+      SELECT
+        e.contact_key AS k,
+        1 AS v2,
+        CAST(NULL AS BIGINT) AS v3
+      FROM events AS e
+      WHERE
+        e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+        AND NOT e.contact_key IS NULL
+        AND e.event = 'email_click'
+        AND COALESCE(LOWER(e.topic) = 'hydraulics', FALSE)
+        AND e.ts >= CAST('2026-05-31 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+        AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+        AND e.contact_key IN (
+          SELECT
+            k
+          FROM ev_req
+        )
+      UNION ALL
+      SELECT
+        e.contact_key AS k,
+        CAST(NULL AS BIGINT) AS v2,
+        1 AS v3
+      FROM events AS e
+      WHERE
+        e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+        AND NOT e.contact_key IS NULL
+        AND e.event = 'purchase'
+        AND e.ts >= CAST('2025-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+        AND e.ts <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+        AND e.contact_key IN (
+          SELECT
+            k
+          FROM ev_req
+        )
+    ) AS u
+    GROUP BY
+      k
+  ) AS r
+    ON r.k = d.k
 )
 SELECT
   c.contact_key AS member_key,
