@@ -142,5 +142,30 @@ def test_compile_reads_each_event_condition_in_its_own_window() -> None:
 
 
 def test_compile_restricts_only_below_a_conjunction() -> None:
-    # `match: any` (big-spenders-fi): no condition is required of every member, so nothing is restricted
-    assert " IN (\n" not in _compile("big-spenders-fi", "duckdb")
+    # `match: any` (big-spenders-fi): no condition is required of every member, so no scan is restricted
+    sql = _compile("big-spenders-fi", "duckdb")
+    assert "e.contact_key IN (" not in sql
+    assert "ev_keys" not in sql
+    assert "ev_req" not in sql
+
+
+def test_compile_asks_the_event_pass_for_keys_when_any_alternative_needs_an_event() -> None:
+    # big-spenders-fi: FI and 50-500 employees, or a sum of purchases >= 1000, or a first download. The two
+    # event alternatives hold only for keys of the pass: one semi-join, and no join of the pass to contacts.
+    sql = _compile("big-spenders-fi", "duckdb")
+    assert "JOIN ev" not in sql
+    semi = sql.split("OR c.contact_key IN (", 1)[1]
+    assert "FROM ev\n" in semi
+    assert "COALESCE(COALESCE(ev.m1, 0) >= 1000, FALSE)\n        OR COALESCE(\n          ev.m2 >= " in semi
+    # an alternative true without any event (count eq 0) keeps the join: a contact without events matches it
+    registry = build_registry()
+    quiet = load_segment(
+        "name: quiet\nmatch: any\nconditions:\n  - {field: country, op: eq, value: FI}\n"
+        "  - {event: email_open, within: 30d, count: {op: eq, value: 0}}\n",
+        registry,
+    )
+    sql = compiler_for("duckdb", registry, {}, as_of=AS_OF).sql(quiet)
+    assert "LEFT JOIN ev\n" in sql
+    assert " IN (" not in sql
+    # Spark keeps the join for every alternative
+    assert "JOIN ev" in _compile("big-spenders-fi", "spark")

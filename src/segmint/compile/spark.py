@@ -14,6 +14,7 @@ class SparkCompiler(SegmentCompiler):
 
     dialect = "spark"
     MATERIALIZE = False  # Spark SQL has no WITH ... AS MATERIALIZED
+    SEMI_JOIN_ANY = False  # a subquery under OR: Spark keeps the join to the event pass
 
     def timestamp(self, value: datetime) -> exp.Expr:
         # Spark's TIMESTAMP is an instant shown in the session zone, which the engine sets to UTC

@@ -36,19 +36,23 @@ SELECT
 FROM contacts AS c
 LEFT JOIN companies AS co
   ON co.company_key = c.company_key
-LEFT JOIN ev
-  ON ev.k = c.contact_key
 WHERE
   (
     (
       COALESCE(LOWER(c.country) = 'fi', FALSE)
       AND COALESCE(co.employees BETWEEN 50 AND 500, FALSE)
     )
-    OR COALESCE(COALESCE(ev.m1, 0) >= 1000, FALSE)
-    OR COALESCE(
-      ev.m2 >= CAST('2026-06-16 12:00:00.000000+00:00' AS TIMESTAMPTZ)
-      AND ev.m2 <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ),
-      FALSE
+    OR c.contact_key IN (
+      SELECT
+        k
+      FROM ev
+      WHERE
+        COALESCE(COALESCE(ev.m1, 0) >= 1000, FALSE)
+        OR COALESCE(
+          ev.m2 >= CAST('2026-06-16 12:00:00.000000+00:00' AS TIMESTAMPTZ)
+          AND ev.m2 <= CAST('2026-06-30 12:00:00.000000+00:00' AS TIMESTAMPTZ),
+          FALSE
+        )
     )
   )
 ORDER BY
