@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, ClassVar
 
 from sqlglot import exp
@@ -66,6 +67,35 @@ STATIC_MEMBERS = "segment_static_members"
 _EVENT_COLUMNS = {c.name: c for c in EVENTS.columns}
 NUMBER_PATTERN = r"^\s*[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?\s*$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+
+def _table(name: str) -> exp.Table:
+    """A table by name, built directly: ``exp.to_table`` parses its text (a tenth of a compile)."""
+    return exp.Table(this=exp.to_identifier(name))
+
+
+def _join(query: exp.Select, source: exp.Expr, on: exp.Expr, join_type: str = "") -> exp.Select:
+    """``query`` joined to ``source`` in place (``join_type``: "left", "inner" or a plain join).
+
+    Built directly: ``Select.join`` parses a small statement for its join type on every call.
+    """
+    join = exp.Join(this=source, on=on)
+    if join_type == "left":
+        join.set("side", "LEFT")
+    elif join_type == "inner":
+        join.set("kind", "INNER")
+    query.append("joins", join)
+    return query
+
+
+@cache
+def _built_type(kind: str) -> exp.DataType:
+    return exp.DataType.build(kind)
+
+
+def _type(kind: str) -> exp.DataType:
+    """A type by name, parsed once per name (``DataType.build`` parses its text on every call)."""
+    return _built_type(kind).copy()
 
 
 def _bool(expression: exp.Expr) -> exp.Expr:
@@ -206,6 +236,10 @@ class SegmentCompiler:
     def sql(self, segment: Segment, **kwargs: Any) -> str:
         return self.compile(segment, **kwargs).sql(dialect=self.dialect, pretty=True)
 
+    def text(self, segment: Segment, **kwargs: Any) -> str:
+        """The statement to run, as text: its tree is new and dropped after, so generated without a copy."""
+        return self.compile(segment, **kwargs).sql(dialect=self.dialect, copy=False)
+
     # ---- the query --------------------------------------------------------------
 
     def _main_table(self, entity: str) -> tuple[str, str, str, str]:
@@ -235,36 +269,36 @@ class SegmentCompiler:
         # of the whole statement so far was most of the compile time).
         query = exp.select(
             exp.column(key, table=alias).as_(MEMBER_KEY), exp.column(ident, table=alias).as_(MEMBER_ID), copy=False
-        ).from_(exp.to_table(table).as_(alias), copy=False)
+        ).from_(_table(table).as_(alias), copy=False)
         for i, fld in enumerate(fields or (), start=1):
             query = query.select(self._field_column(fld).as_(f"f_{i}"), copy=False)
         if self._uses_company and segment.entity == "contact":
-            query = query.join(
-                exp.to_table(COMPANIES.name).as_("co"),
+            query = _join(
+                query,
+                _table(COMPANIES.name).as_("co"),
                 on=exp.column("company_key", table="co").eq(exp.column("company_key", table="c")),
                 join_type="left",
-                copy=False,
             )
         for trait_alias, (trait_table, on) in self._trait_joins.items():
-            query = query.join(exp.to_table(trait_table).as_(trait_alias), on=on, join_type="left", copy=False)
+            query = _join(query, _table(trait_table).as_(trait_alias), on=on, join_type="left")
         if self._events.measures:
             cte = self._events.name
             query = query.with_(cte, as_=self._event_pass(segment.entity, keys, restrict=True), copy=False)
             if _reads_outside_subqueries(where, cte):
                 # An inner join when every member needs an event: the engine then starts from the few
                 # contacts with events rather than from every contact.
-                query = query.join(
-                    exp.to_table(cte),
+                query = _join(
+                    query,
+                    _table(cte),
                     on=exp.column("k", table=cte).eq(exp.column(key, table=alias)),
                     join_type="inner" if self._events.needed else "left",
-                    copy=False,
                 )
         for join_alias, members in self._joins:
-            query = query.join(
+            query = _join(
+                query,
                 members.subquery(join_alias, copy=False),
                 on=exp.column(MEMBER_KEY, table=join_alias).eq(exp.column(key, table=alias)),
                 join_type="left",
-                copy=False,
             )
         if keys is not None:
             where = exp.and_(where, self._key_filter(exp.column(key, table=alias), keys), copy=False)
@@ -303,12 +337,12 @@ class SegmentCompiler:
             return exp.column("company_key", table="ct") if company else exp.column("contact_key", table="e")
 
         def scan(select: exp.Select, where: exp.Expr, *extra: exp.Expr) -> exp.Select:
-            select = select.from_(exp.to_table(EVENTS.name).as_("e"), copy=False)
+            select = select.from_(_table(EVENTS.name).as_("e"), copy=False)
             if company:
-                select = select.join(
-                    exp.to_table(CONTACTS.name).as_("ct"),
+                select = _join(
+                    select,
+                    _table(CONTACTS.name).as_("ct"),
                     on=exp.column("contact_key", table="ct").eq(exp.column("contact_key", table="e")),
-                    copy=False,
                 )
             conditions: list[exp.Expr] = [
                 exp.column("ts", table="e") <= self.timestamp(self.as_of),
@@ -333,13 +367,13 @@ class SegmentCompiler:
                     (
                         measures[i].value.copy()
                         if i in branches[where]
-                        else exp.cast(exp.null(), exp.DataType.build(measures[i].kind))
+                        else exp.cast(exp.null(), _type(measures[i].kind))
                     ).as_(f"v{i + 1}")
                     for i in fed
                 ]
                 extra = []
                 if members_of is not None:
-                    only = exp.select(exp.column("k"), copy=False).from_(exp.to_table(members_of), copy=False)
+                    only = exp.select(exp.column("k"), copy=False).from_(_table(members_of), copy=False)
                     extra.append(key_column().isin(query=only))
                 branch = scan(exp.select(key_column().as_("k"), *values, copy=False), where, *extra)
                 union = branch if union is None else exp.union(union, branch, distinct=False, copy=False)
@@ -376,17 +410,13 @@ class SegmentCompiler:
         columns = [exp.column("k", table="d")]
         for i, m in enumerate(measures):
             columns.append(exp.column(m.alias, table="d" if i in branches[required] else "r"))
-        return (
-            exp.select(*columns, copy=False)
-            .from_(exp.to_table(driving_cte).as_("d"), copy=False)
-            .join(
-                rest.subquery("r", copy=False),
-                on=exp.column("k", table="r").eq(exp.column("k", table="d")),
-                join_type="left",
-                copy=False,
-            )
-            .with_(driving_cte, as_=driving, materialized=self.MATERIALIZE or None, copy=False)
+        joined = _join(
+            exp.select(*columns, copy=False).from_(_table(driving_cte).as_("d"), copy=False),
+            rest.subquery("r", copy=False),
+            on=exp.column("k", table="r").eq(exp.column("k", table="d")),
+            join_type="left",
         )
+        return joined.with_(driving_cte, as_=driving, materialized=self.MATERIALIZE or None, copy=False)
 
     @property
     def measure_labels(self) -> dict[str, str]:
@@ -402,7 +432,7 @@ class SegmentCompiler:
 
     def visit_AllOf(self, node: AllOf) -> exp.Expr:
         parts = [self.visit(c) for c in node.conditions]
-        return exp.paren(exp.and_(*parts)) if len(parts) > 1 else parts[0]
+        return exp.paren(exp.and_(*parts, copy=False)) if len(parts) > 1 else parts[0]
 
     def visit_AnyOf(self, node: AnyOf) -> exp.Expr:
         parts = [self.visit(c) for c in node.conditions]
@@ -417,14 +447,14 @@ class SegmentCompiler:
             _, alias, key, _ = self._main_table(self._entity)
             members = (
                 exp.select(exp.column("k"), copy=False)
-                .from_(exp.to_table(self._events.name), copy=False)
+                .from_(_table(self._events.name), copy=False)
                 .where(exp.or_(*(parts[i] for i in eventful), copy=False), copy=False)
             )
             semi = exp.column(key, table=alias).isin(query=members, copy=False)
             parts = [p for i, p in enumerate(parts) if i not in eventful] + [semi]
             if len(parts) == 1:
                 return semi
-        return exp.paren(exp.or_(*parts))
+        return exp.paren(exp.or_(*parts, copy=False))
 
     def visit_Not(self, node: Not) -> exp.Expr:
         return exp.not_(exp.paren(self.visit(node.condition)))
@@ -467,11 +497,15 @@ class SegmentCompiler:
         events = self._events
         matches = self.event_match(node)
         window = self._window(node)
-        in_window = exp.and_(matches, *self._window_test(exp.column("ts", table="e"), window))
+        in_window = exp.and_(matches, *self._window_test(exp.column("ts", table="e"), window), copy=False)
         tests: list[exp.Expr] = []
         if node.first_time:
             first = events.measure(exp.Min, matches, exp.column("ts", table="e"), "timestamptz", "first matching event")
-            tests.append(_bool(exp.and_(*self._window_test(first, window)) if window else first.is_(exp.null()).not_()))
+            tests.append(
+                _bool(
+                    exp.and_(*self._window_test(first, window), copy=False) if window else first.is_(exp.null()).not_()
+                )
+            )
         if node.aggregate is not None:
             agg = node.aggregate
             value = self._event_value(agg.field, numeric=True)
@@ -487,7 +521,7 @@ class SegmentCompiler:
             wanted = node.count or DEFAULT_COUNT
             total = exp.func("COALESCE", count, exp.Literal.number(0))
             tests.append(_bool(self.compare(wanted.op, total, exp.Literal.number(wanted.value))))
-        test = exp.and_(*tests) if len(tests) > 1 else tests[0]
+        test = exp.and_(*tests, copy=False) if len(tests) > 1 else tests[0]
         if id(node) in self._root_conjuncts and _needs_an_event(node):
             events.needed = True
             if window is not None and window[0] is not None:
@@ -510,7 +544,7 @@ class SegmentCompiler:
                 parts.append(self.field_test(where.op, exp.column(known.name, table="e"), where.value, known.type))
             else:
                 parts.append(self.property_test(where))
-        return exp.and_(*parts) if parts else exp.true()
+        return exp.and_(*parts, copy=False) if parts else exp.true()
 
     def _event_value(self, name: str, *, numeric: bool) -> exp.Expr:
         known = _EVENT_COLUMNS.get(name)
@@ -594,7 +628,7 @@ class SegmentCompiler:
     def timestamp(self, value: datetime) -> exp.Expr:
         """A UTC instant as a literal of this engine."""
         text = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
-        return exp.cast(exp.Literal.string(text), exp.DataType.build("timestamptz"))
+        return exp.cast(exp.Literal.string(text), _type("timestamptz"))
 
     def literal(self, value: Any, kind: FieldType) -> exp.Expr:
         if isinstance(value, bool):
@@ -622,14 +656,14 @@ class SegmentCompiler:
         """
         return exp.case().when(
             exp.RegexpLike(this=text, expression=exp.Literal.string(NUMBER_PATTERN)),
-            exp.cast(text, exp.DataType.build("double")),
+            exp.cast(text, _type("double")),
         )
 
     def to_timestamp(self, text: exp.Expr) -> exp.Expr:
         """Text to a timestamp, NULL unless it starts like an ISO 8601 date."""
         return exp.case().when(
             exp.RegexpLike(this=text, expression=exp.Literal.string(DATE_PATTERN)),
-            exp.cast(text, exp.DataType.build("timestamptz")),
+            exp.cast(text, _type("timestamptz")),
         )
 
     def compare(self, op: str, left: exp.Expr, right: exp.Expr) -> exp.Expr:

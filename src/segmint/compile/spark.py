@@ -19,4 +19,4 @@ class SparkCompiler(SegmentCompiler):
     def timestamp(self, value: datetime) -> exp.Expr:
         # Spark's TIMESTAMP is an instant shown in the session zone, which the engine sets to UTC
         text = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        return exp.cast(exp.Literal.string(text), exp.DataType.build("timestamp"))
+        return exp.cast(exp.Literal.string(text), exp.DataType.build("timestamp"), copy=False)

@@ -40,9 +40,12 @@ def _now() -> pa.Array:
     return pa.array([datetime.now(UTC)], pa.timestamp("us", tz="UTC"))
 
 
+_STORED = f"SELECT name, definition FROM {SEGMENTS.name} ORDER BY name"  # plain SQL every engine reads
+
+
 def stored_segments(store: Store) -> dict[str, Segment]:
     """Every stored definition, validated and normalised (timestamps as datetimes)."""
-    rows = store.engine.query(exp.select("name", "definition").from_(SEGMENTS.name).order_by("name")).to_pylist()
+    rows = store.engine.query(_STORED).to_pylist()
     if not rows:
         return {}
     # Parsing and validating every definition costs far more than reading them (a playbook of 91

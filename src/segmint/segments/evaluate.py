@@ -33,7 +33,7 @@ def segment_members(
 ) -> pa.Table:
     """The members as Arrow: ``member_key``, ``member_id``, sorted by id."""
     as_of = as_of or now_utc()
-    query = compiler(store, as_of=as_of, extra=segment).compile(segment, keys=keys)
+    query = compiler(store, as_of=as_of, extra=segment).text(segment, keys=keys)
     return store.engine.query(query).select([MEMBER_KEY, MEMBER_ID])
 
 

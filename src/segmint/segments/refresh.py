@@ -80,7 +80,7 @@ def refresh_segments(
         for name in order:
             results.append(
                 _refresh_one(
-                    store, segments[name], comp.compile(segments[name], keys=key_list), as_of, refresh_id, key_list
+                    store, segments[name], comp.text(segments[name], keys=key_list), as_of, refresh_id, key_list
                 )
             )
     return results
@@ -99,7 +99,7 @@ def refresh_all(store: Store, *, as_of: datetime | None = None) -> FullRefresh:
 
 
 def _refresh_one(
-    store: Store, segment: Segment, query: exp.Select, as_of: datetime, refresh_id: int, keys: list[int] | None
+    store: Store, segment: Segment, query: str, as_of: datetime, refresh_id: int, keys: list[int] | None
 ) -> RefreshResult:
     engine = store.engine
     new = engine.query(query).column("member_key").cast(pa.int64())
