@@ -109,7 +109,8 @@ def throwaway_postgres(data_dir: Path | None = None, *, settings: dict[str, str]
         raise PostgresUnavailable("PostgreSQL server not installed: apt-get install postgresql")
     ids = _server_user_ids()
     # Not pytest's tmp_path: its directories are private to root and the server runs as 'postgres'.
-    root = Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix="segmint-pg-"))
+    # Absolute: the server runs in its data directory, where a relative socket directory does not exist.
+    root = Path(data_dir).resolve() if data_dir is not None else Path(tempfile.mkdtemp(prefix="segmint-pg-"))
     root.mkdir(parents=True, exist_ok=True)
     data, log = root / "data", root / "server.log"
     try:
