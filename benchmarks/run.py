@@ -952,7 +952,7 @@ def parse(argv: list[str]) -> Options:
         args.warmup,
         args.pg_repeat,
         args.pg_timeout,
-        args.work,
+        args.work.resolve(),  # absolute: the server and PostgreSQL run in directories of their own
         args.memory_limit,
         args.postgres,
         args.csv_events,

@@ -162,7 +162,7 @@ class Server:
         (home / "segmint.toml").write_text("[server]\n" + "".join(f"{k} = {v}\n" for k, v in settings.items()))
         with log.open("ab") as out:
             self.process = subprocess.Popen(
-                [*segmint_command(), "serve", "--db", str(db), "--port", str(self.port)],
+                [*segmint_command(), "serve", "--db", str(db.resolve()), "--port", str(self.port)],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=home,
@@ -225,6 +225,7 @@ class Phase:
     latencies_ms: list[float] = field(default_factory=list)
     refreshes: list[float] = field(default_factory=list)  # seconds of each full refresh that finished
     peak_rss_mb: float = 0.0
+    first_error: str = ""  # the first answer that was neither 200 nor 429, to say why a phase failed
 
     def summary(self) -> dict[str, Any]:
         ordered = sorted(self.latencies_ms) or [0.0]
@@ -269,8 +270,9 @@ async def generate(
                 sent = time.perf_counter()
                 try:
                     answer = await client.post("/v1/batch", content=body)
-                except httpx.HTTPError:
+                except httpx.HTTPError as exc:
                     phase.errors += 1 if now >= measure_from else 0
+                    phase.first_error = phase.first_error or f"{type(exc).__name__}: {exc}"
                     continue
                 took = time.perf_counter() - sent
                 counted = sent >= measure_from and time.perf_counter() <= until
@@ -284,9 +286,12 @@ async def generate(
                     await asyncio.sleep(float(answer.headers.get("Retry-After", "1")))
                 else:
                     phase.errors += 1 if counted else 0
+                    phase.first_error = phase.first_error or f"{answer.status_code} {answer.text[:300]}"
 
         await asyncio.gather(*(one() for _ in range(clients)))
     phase.seconds = seconds
+    if phase.errors and not phase.events:
+        raise SystemExit(f"tracking ({phase.name}): every batch failed, the first with {phase.first_error}")
 
 
 async def refresh_loop(url: str, token: str, stop: asyncio.Event, phase: Phase) -> bool:
