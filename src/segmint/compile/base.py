@@ -100,7 +100,7 @@ def _type(kind: str) -> exp.DataType:
 
 def _bool(expression: exp.Expr) -> exp.Expr:
     """TRUE or FALSE, never NULL."""
-    return exp.func("COALESCE", expression, exp.false())
+    return exp.func("COALESCE", expression, exp.false(), copy=False)
 
 
 def _root_conjuncts(node: Condition) -> list[Condition]:
@@ -268,19 +268,21 @@ class SegmentCompiler:
         # Every tree below is built here and used once: the builders need not copy (a copy per call
         # of the whole statement so far was most of the compile time).
         query = exp.select(
-            exp.column(key, table=alias).as_(MEMBER_KEY), exp.column(ident, table=alias).as_(MEMBER_ID), copy=False
-        ).from_(_table(table).as_(alias), copy=False)
+            exp.column(key, table=alias).as_(MEMBER_KEY, copy=False),
+            exp.column(ident, table=alias).as_(MEMBER_ID, copy=False),
+            copy=False,
+        ).from_(_table(table).as_(alias, copy=False), copy=False)
         for i, fld in enumerate(fields or (), start=1):
-            query = query.select(self._field_column(fld).as_(f"f_{i}"), copy=False)
+            query = query.select(self._field_column(fld).as_(f"f_{i}", copy=False), copy=False)
         if self._uses_company and segment.entity == "contact":
             query = _join(
                 query,
-                _table(COMPANIES.name).as_("co"),
+                _table(COMPANIES.name).as_("co", copy=False),
                 on=exp.column("company_key", table="co").eq(exp.column("company_key", table="c")),
                 join_type="left",
             )
         for trait_alias, (trait_table, on) in self._trait_joins.items():
-            query = _join(query, _table(trait_table).as_(trait_alias), on=on, join_type="left")
+            query = _join(query, _table(trait_table).as_(trait_alias, copy=False), on=on, join_type="left")
         if self._events.measures:
             cte = self._events.name
             query = query.with_(cte, as_=self._event_pass(segment.entity, keys, restrict=True), copy=False)
@@ -307,7 +309,7 @@ class SegmentCompiler:
     def _key_filter(self, column: exp.Expr, keys: list[int]) -> exp.Expr:
         if not keys:
             return exp.false()
-        return column.isin(*(exp.Literal.number(k) for k in sorted(set(keys))))
+        return column.isin(*(exp.Literal.number(k) for k in sorted(set(keys))), copy=False)
 
     def _event_pass(self, entity: str, keys: list[int] | None, *, restrict: bool = False) -> exp.Select:
         """Per member, every measure: one GROUP BY over a UNION ALL of one narrow scan per filter.
@@ -337,11 +339,11 @@ class SegmentCompiler:
             return exp.column("company_key", table="ct") if company else exp.column("contact_key", table="e")
 
         def scan(select: exp.Select, where: exp.Expr, *extra: exp.Expr) -> exp.Select:
-            select = select.from_(_table(EVENTS.name).as_("e"), copy=False)
+            select = select.from_(_table(EVENTS.name).as_("e", copy=False), copy=False)
             if company:
                 select = _join(
                     select,
-                    _table(CONTACTS.name).as_("ct"),
+                    _table(CONTACTS.name).as_("ct", copy=False),
                     on=exp.column("contact_key", table="ct").eq(exp.column("contact_key", table="e")),
                 )
             conditions: list[exp.Expr] = [
@@ -367,18 +369,18 @@ class SegmentCompiler:
                     (
                         measures[i].value.copy()
                         if i in branches[where]
-                        else exp.cast(exp.null(), _type(measures[i].kind))
-                    ).as_(f"v{i + 1}")
+                        else exp.cast(exp.null(), _type(measures[i].kind), copy=False)
+                    ).as_(f"v{i + 1}", copy=False)
                     for i in fed
                 ]
                 extra = []
                 if members_of is not None:
                     only = exp.select(exp.column("k"), copy=False).from_(_table(members_of), copy=False)
-                    extra.append(key_column().isin(query=only))
-                branch = scan(exp.select(key_column().as_("k"), *values, copy=False), where, *extra)
+                    extra.append(key_column().isin(query=only, copy=False))
+                branch = scan(exp.select(key_column().as_("k", copy=False), *values, copy=False), where, *extra)
                 union = branch if union is None else exp.union(union, branch, distinct=False, copy=False)
             assert union is not None
-            aggregates = [measures[i].fn(this=exp.column(f"v{i + 1}")).as_(measures[i].alias) for i in fed]
+            aggregates = [measures[i].fn(this=exp.column(f"v{i + 1}")).as_(measures[i].alias, copy=False) for i in fed]
             return (
                 exp.select(exp.column("k"), *aggregates, copy=False)
                 .from_(union.subquery("u", copy=False), copy=False)
@@ -392,7 +394,9 @@ class SegmentCompiler:
         if required not in branches:
             # Only a window to start from (first_time's): the keys with an event in it, the rest restricted to them.
             keys_cte = f"{events.name}_keys"
-            members_keys = scan(exp.select(key_column().as_("k"), copy=False).distinct(copy=False), required)
+            members_keys = scan(
+                exp.select(key_column().as_("k", copy=False), copy=False).distinct(copy=False), required
+            )
             return grouped(others, keys_cte).with_(keys_cte, as_=members_keys, copy=False)
         # One pass over the required window: its measures per member, kept where the condition that requires
         # it holds (as a hand-written HAVING would), drive the other scans, which read only those members'
@@ -411,7 +415,7 @@ class SegmentCompiler:
         for i, m in enumerate(measures):
             columns.append(exp.column(m.alias, table="d" if i in branches[required] else "r"))
         joined = _join(
-            exp.select(*columns, copy=False).from_(_table(driving_cte).as_("d"), copy=False),
+            exp.select(*columns, copy=False).from_(_table(driving_cte).as_("d", copy=False), copy=False),
             rest.subquery("r", copy=False),
             on=exp.column("k", table="r").eq(exp.column("k", table="d")),
             join_type="left",
@@ -432,7 +436,7 @@ class SegmentCompiler:
 
     def visit_AllOf(self, node: AllOf) -> exp.Expr:
         parts = [self.visit(c) for c in node.conditions]
-        return exp.paren(exp.and_(*parts, copy=False)) if len(parts) > 1 else parts[0]
+        return exp.paren(exp.and_(*parts, copy=False), copy=False) if len(parts) > 1 else parts[0]
 
     def visit_AnyOf(self, node: AnyOf) -> exp.Expr:
         parts = [self.visit(c) for c in node.conditions]
@@ -454,10 +458,10 @@ class SegmentCompiler:
             parts = [p for i, p in enumerate(parts) if i not in eventful] + [semi]
             if len(parts) == 1:
                 return semi
-        return exp.paren(exp.or_(*parts, copy=False))
+        return exp.paren(exp.or_(*parts, copy=False), copy=False)
 
     def visit_Not(self, node: Not) -> exp.Expr:
-        return exp.not_(exp.paren(self.visit(node.condition)))
+        return exp.not_(exp.paren(self.visit(node.condition), copy=False), copy=False)
 
     def visit_FieldCondition(self, node: FieldCondition) -> exp.Expr:
         fld = self._field(node)
@@ -512,14 +516,14 @@ class SegmentCompiler:
             fn = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[agg.fn]
             measured: exp.Expr = events.measure(fn, in_window, value, "double", f"{agg.fn}({agg.field})")
             if agg.fn == "sum":  # the sum over no events is 0; avg, min and max are unset and match nothing
-                measured = exp.func("COALESCE", measured, exp.Literal.number(0))
+                measured = exp.func("COALESCE", measured, exp.Literal.number(0), copy=False)
             tests.append(_bool(self.compare(agg.op, measured, exp.Literal.number(agg.value))))
         elif node.first_time and node.count is None:
             pass  # the first matching event is in the window: the default "at least one there" holds already
         else:
             count = events.measure(exp.Count, in_window, exp.Literal.number(1), "bigint", "matching events")
             wanted = node.count or DEFAULT_COUNT
-            total = exp.func("COALESCE", count, exp.Literal.number(0))
+            total = exp.func("COALESCE", count, exp.Literal.number(0), copy=False)
             tests.append(_bool(self.compare(wanted.op, total, exp.Literal.number(wanted.value))))
         test = exp.and_(*tests, copy=False) if len(tests) > 1 else tests[0]
         if id(node) in self._root_conjuncts and _needs_an_event(node):
@@ -628,7 +632,7 @@ class SegmentCompiler:
     def timestamp(self, value: datetime) -> exp.Expr:
         """A UTC instant as a literal of this engine."""
         text = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
-        return exp.cast(exp.Literal.string(text), _type("timestamptz"))
+        return exp.cast(exp.Literal.string(text), _type("timestamptz"), copy=False)
 
     def literal(self, value: Any, kind: FieldType) -> exp.Expr:
         if isinstance(value, bool):
