@@ -129,6 +129,19 @@ def _needs_an_event(node: EventCondition) -> bool:
     return not _HOLDS[wanted.op](0, wanted.value)
 
 
+def _is_presence(node: Condition) -> bool:
+    """Whether the condition is "at least one matching event in the window", nothing more."""
+    if not isinstance(node, EventCondition) or node.first_time or node.aggregate is not None:
+        return False
+    wanted = node.count or DEFAULT_COUNT
+    return (wanted.op, wanted.value) in (("gte", 1), ("gt", 0))
+
+
+def _event_key(entity: str) -> exp.Column:
+    """The member's key on an event row (``e``, joined to its contact ``ct`` for a company)."""
+    return exp.column("company_key", table="ct") if entity == "company" else exp.column("contact_key", table="e")
+
+
 def _reads_outside_subqueries(expression: exp.Expr, table: str) -> bool:
     """Whether ``expression`` (not yet part of a query) reads a column of ``table`` other than in a subquery."""
     return any(
@@ -333,28 +346,12 @@ class SegmentCompiler:
         """
         events = self._events
         measures = list(events.measures.values())
-        company = entity == "company"
 
         def key_column() -> exp.Column:
-            return exp.column("company_key", table="ct") if company else exp.column("contact_key", table="e")
+            return _event_key(entity)
 
         def scan(select: exp.Select, where: exp.Expr, *extra: exp.Expr) -> exp.Select:
-            select = select.from_(_table(EVENTS.name).as_("e", copy=False), copy=False)
-            if company:
-                select = _join(
-                    select,
-                    _table(CONTACTS.name).as_("ct", copy=False),
-                    on=exp.column("contact_key", table="ct").eq(exp.column("contact_key", table="e")),
-                )
-            conditions: list[exp.Expr] = [
-                exp.column("ts", table="e") <= self.timestamp(self.as_of),
-                key_column().is_(exp.null()).not_(),
-                *_conjuncts(where.copy()),
-                *extra,
-            ]
-            if keys is not None:
-                conditions.append(self._key_filter(key_column(), keys))
-            return select.where(exp.and_(*conditions, copy=False), copy=False)
+            return self._scan(select, where, entity, keys, *extra)
 
         branches: dict[exp.Expr, list[int]] = {}  # a filter -> the measures it feeds
         for i, m in enumerate(measures):
@@ -422,6 +419,27 @@ class SegmentCompiler:
         )
         return joined.with_(driving_cte, as_=driving, materialized=self.MATERIALIZE or None, copy=False)
 
+    def _scan(
+        self, select: exp.Select, where: exp.Expr, entity: str, keys: list[int] | None, *extra: exp.Expr
+    ) -> exp.Select:
+        """``select`` from the events up to ``as_of`` of members (a contact's, or its company's) where ``where`` holds."""
+        select = select.from_(_table(EVENTS.name).as_("e", copy=False), copy=False)
+        if entity == "company":
+            select = _join(
+                select,
+                _table(CONTACTS.name).as_("ct", copy=False),
+                on=exp.column("contact_key", table="ct").eq(exp.column("contact_key", table="e")),
+            )
+        conditions: list[exp.Expr] = [
+            exp.column("ts", table="e") <= self.timestamp(self.as_of),
+            _event_key(entity).is_(exp.null()).not_(),
+            *_conjuncts(where.copy()),
+            *extra,
+        ]
+        if keys is not None:
+            conditions.append(self._key_filter(_event_key(entity), keys))
+        return select.where(exp.and_(*conditions, copy=False), copy=False)
+
     @property
     def measure_labels(self) -> dict[str, str]:
         """Column alias -> what it measures, for the last compiled segment."""
@@ -439,10 +457,21 @@ class SegmentCompiler:
         return exp.paren(exp.and_(*parts, copy=False), copy=False) if len(parts) > 1 else parts[0]
 
     def visit_AnyOf(self, node: AnyOf) -> exp.Expr:
-        parts = [self.visit(c) for c in node.conditions]
+        if len(node.conditions) == 1:
+            return self.visit(node.conditions[0])
+        # "At least one matching event in the window" needs no count: the keys of such events are the members,
+        # as in a hand-written union of key sets. Those alternatives ask for them directly (one semi-join over
+        # a UNION ALL of their scans), and the event pass does not count them for every contact.
+        present = [
+            c for c in node.conditions if isinstance(c, EventCondition) and self.SEMI_JOIN_ANY and _is_presence(c)
+        ]
+        rest = [c for c in node.conditions if not any(c is p for p in present)]
+        parts = [self.visit(c) for c in rest]
+        if present:
+            parts.append(self._present_in_any(present))
         if len(parts) == 1:
             return parts[0]
-        eventful = [i for i, c in enumerate(node.conditions) if isinstance(c, EventCondition) and _needs_an_event(c)]
+        eventful = [i for i, c in enumerate(rest) if isinstance(c, EventCondition) and _needs_an_event(c)]
         if self.SEMI_JOIN_ANY and eventful:
             # The alternatives that need an event hold only for keys of the event pass: ask for those keys
             # (a semi-join) instead of joining the pass to every contact and testing each. When nothing else
@@ -459,6 +488,20 @@ class SegmentCompiler:
             if len(parts) == 1:
                 return semi
         return exp.paren(exp.or_(*parts, copy=False), copy=False)
+
+    def _present_in_any(self, conditions: list[EventCondition]) -> exp.Expr:
+        """``key IN`` the keys with a matching event in the window of any of ``conditions``."""
+        _, alias, key, _ = self._main_table(self._entity)
+        union: exp.Query | None = None
+        for node in conditions:
+            window = self._window(node)
+            where = exp.and_(
+                self.event_match(node), *self._window_test(exp.column("ts", table="e"), window), copy=False
+            )
+            select = exp.select(_event_key(self._entity).as_("k", copy=False), copy=False)
+            scan = self._scan(select, where, self._entity, self._keys)
+            union = scan if union is None else exp.union(union, scan, distinct=False, copy=False)
+        return exp.column(key, table=alias).isin(query=union, copy=False)
 
     def visit_Not(self, node: Not) -> exp.Expr:
         return exp.not_(exp.paren(self.visit(node.condition), copy=False), copy=False)
