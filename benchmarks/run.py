@@ -837,12 +837,16 @@ def run(options: Options) -> dict[str, Any]:
         print("the store is not built yet at this scale: running the load stage first", flush=True)
         options.only = ("load", *options.only)
     with postgres(options) as server_url:
-        for stage in STAGES:
-            if stage not in options.only:
-                continue
-            if stage == "segments" and server_url is not None:
-                report["stages"]["postgres load"] = in_child("postgres load", options, info, server_url)
-            report["stages"][stage] = in_child(stage, options, info, server_url)
+        # A stage that fails ends the run, but what the stages before it measured is still reported.
+        try:
+            for stage in STAGES:
+                if stage not in options.only:
+                    continue
+                if stage == "segments" and server_url is not None:
+                    report["stages"]["postgres load"] = in_child("postgres load", options, info, server_url)
+                report["stages"][stage] = in_child(stage, options, info, server_url)
+        except SystemExit as exc:
+            report["failed"] = str(exc)
     report["load_average_after"] = load_average()
     report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     return report
@@ -876,6 +880,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"- DuckDB memory_limit {report['options']['memory_limit']}; ratio = segmint's time / the baseline's time "
         "(below 1: segmint is faster), measured side by side in this run",
     ]
+    if report.get("failed"):
+        lines.append(f"- **the run failed**: {report['failed']}; the stages after it did not run")
     seg = report["stages"].get("segments")
     if seg:
         lines.append(
@@ -985,6 +991,9 @@ def main(argv: list[str]) -> int:
     stem.with_suffix(".md").write_text(text)
     stem.with_suffix(".json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     print(f"wrote {stem}.md and {stem}.json")
+    if report.get("failed"):
+        print(f"the run failed: {report['failed']}", file=sys.stderr)
+        return 1
     return 0
 
 

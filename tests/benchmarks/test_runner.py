@@ -88,6 +88,23 @@ def test_runner_smallest_scale(tmp_path: Path, postgres_url: str) -> None:
     assert merged["stages"]["refresh"]["ran_at"] >= report["stages"]["refresh"]["ran_at"]
     assert merged["stages"]["refresh"] != report["stages"]["refresh"]
 
+    # A stage that fails (no PostgreSQL where it is said to be) ends the run with an error, and the report
+    # still says what ran and what failed.
+    refused = subprocess.run(
+        [
+            sys.executable, "-m", "benchmarks", "run", "--contacts", "2400", "--repeat", "1", "--only", "segments",
+            "--work", str(tmp_path / "work"), "--results", str(results),
+            "--postgres", "postgresql://postgres@127.0.0.1:1/postgres",
+        ],
+        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 1, refused.stdout[-3000:] + refused.stderr[-3000:]
+    assert "the run failed: stage postgres load failed" in refused.stderr
+    failed = json.loads((results / "bench-2400.json").read_text())
+    assert failed["failed"] == "stage postgres load failed (exit code 1)"
+    assert failed["stages"]["segments"] == merged["stages"]["segments"]  # the earlier result, not a new one
+    assert "**the run failed**: stage postgres load failed" in (results / "bench-2400.md").read_text()
+
 
 def test_runner_rejects_unknown_stage() -> None:
     done = subprocess.run(
