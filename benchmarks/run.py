@@ -978,10 +978,9 @@ def main(argv: list[str]) -> int:
     if earlier.exists():  # a run of some stages keeps the others' latest results (each says when it ran)
         kept = json.loads(earlier.read_text())
         if kept.get("data", {}).get("rows") == report["data"]["rows"]:
-            report["stages"] = {
-                **{k: v for k, v in kept["stages"].items() if k not in report["stages"]},
-                **report["stages"],
-            }
+            # A stage that only found its store already loaded (PostgreSQL's) keeps the load it reused.
+            fresh = {k: v for k, v in report["stages"].items() if not (v.get("reused") and k in kept["stages"])}
+            report["stages"] = {**{k: v for k, v in kept["stages"].items() if k not in fresh}, **fresh}
             order = ["data", "load", "postgres load", "segments", "refresh", "tracking", "clv"]
             report["stages"] = dict(sorted(report["stages"].items(), key=lambda kv: order.index(kv[0])))
     text = markdown(report)

@@ -88,6 +88,22 @@ def test_runner_smallest_scale(tmp_path: Path, postgres_url: str) -> None:
     assert merged["stages"]["refresh"]["ran_at"] >= report["stages"]["refresh"]["ran_at"]
     assert merged["stages"]["refresh"] != report["stages"]["refresh"]
 
+    # The segments again on the same PostgreSQL: its store is found loaded and reused, and the report keeps
+    # the load that filled it rather than an empty stage.
+    reused = subprocess.run(
+        [
+            sys.executable, "-m", "benchmarks", "run", "--contacts", "2400", "--repeat", "1", "--only", "segments",
+            "--work", str(tmp_path / "work"), "--results", str(results), "--postgres", postgres_url,
+        ],
+        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert reused.returncode == 0, reused.stdout[-3000:] + reused.stderr[-3000:]
+    again_segments = json.loads((results / "bench-2400.json").read_text())
+    assert again_segments["stages"]["postgres load"] == report["stages"]["postgres load"]
+    assert again_segments["stages"]["segments"]["ran_at"] >= report["stages"]["segments"]["ran_at"]
+    assert again_segments["stages"]["segments"] != report["stages"]["segments"]
+    assert "| postgres load | events from Parquet into PostgreSQL |" in (results / "bench-2400.md").read_text()
+
     # A stage that fails (no PostgreSQL where it is said to be) ends the run with an error, and the report
     # still says what ran and what failed.
     refused = subprocess.run(
@@ -102,7 +118,7 @@ def test_runner_smallest_scale(tmp_path: Path, postgres_url: str) -> None:
     assert "the run failed: stage postgres load failed" in refused.stderr
     failed = json.loads((results / "bench-2400.json").read_text())
     assert failed["failed"] == "stage postgres load failed (exit code 1)"
-    assert failed["stages"]["segments"] == merged["stages"]["segments"]  # the earlier result, not a new one
+    assert failed["stages"]["segments"] == again_segments["stages"]["segments"]  # the earlier result, not a new one
     assert "**the run failed**: stage postgres load failed" in (results / "bench-2400.md").read_text()
 
 
