@@ -129,9 +129,9 @@ def _needs_an_event(node: EventCondition) -> bool:
     return not _HOLDS[wanted.op](0, wanted.value)
 
 
-def _is_presence(node: Condition) -> bool:
+def _is_presence(node: EventCondition) -> bool:
     """Whether the condition is "at least one matching event in the window", nothing more."""
-    if not isinstance(node, EventCondition) or node.first_time or node.aggregate is not None:
+    if node.first_time or node.aggregate is not None:
         return False
     wanted = node.count or DEFAULT_COUNT
     return (wanted.op, wanted.value) in (("gte", 1), ("gt", 0))
@@ -347,9 +347,6 @@ class SegmentCompiler:
         events = self._events
         measures = list(events.measures.values())
 
-        def key_column() -> exp.Column:
-            return _event_key(entity)
-
         def scan(select: exp.Select, where: exp.Expr, *extra: exp.Expr) -> exp.Select:
             return self._scan(select, where, entity, keys, *extra)
 
@@ -373,8 +370,8 @@ class SegmentCompiler:
                 extra = []
                 if members_of is not None:
                     only = exp.select(exp.column("k"), copy=False).from_(_table(members_of), copy=False)
-                    extra.append(key_column().isin(query=only, copy=False))
-                branch = scan(exp.select(key_column().as_("k", copy=False), *values, copy=False), where, *extra)
+                    extra.append(_event_key(entity).isin(query=only, copy=False))
+                branch = scan(exp.select(_event_key(entity).as_("k", copy=False), *values, copy=False), where, *extra)
                 union = branch if union is None else exp.union(union, branch, distinct=False, copy=False)
             assert union is not None
             aggregates = [measures[i].fn(this=exp.column(f"v{i + 1}")).as_(measures[i].alias, copy=False) for i in fed]
@@ -392,7 +389,7 @@ class SegmentCompiler:
             # Only a window to start from (first_time's): the keys with an event in it, the rest restricted to them.
             keys_cte = f"{events.name}_keys"
             members_keys = scan(
-                exp.select(key_column().as_("k", copy=False), copy=False).distinct(copy=False), required
+                exp.select(_event_key(entity).as_("k", copy=False), copy=False).distinct(copy=False), required
             )
             return grouped(others, keys_cte).with_(keys_cte, as_=members_keys, copy=False)
         # One pass over the required window: its measures per member, kept where the condition that requires
@@ -462,10 +459,13 @@ class SegmentCompiler:
         # "At least one matching event in the window" needs no count: the keys of such events are the members,
         # as in a hand-written union of key sets. Those alternatives ask for them directly (one semi-join over
         # a UNION ALL of their scans), and the event pass does not count them for every contact.
-        present = [
-            c for c in node.conditions if isinstance(c, EventCondition) and self.SEMI_JOIN_ANY and _is_presence(c)
-        ]
-        rest = [c for c in node.conditions if not any(c is p for p in present)]
+        present: list[EventCondition] = []
+        rest: list[Condition] = []
+        for c in node.conditions:
+            if self.SEMI_JOIN_ANY and isinstance(c, EventCondition) and _is_presence(c):
+                present.append(c)
+            else:
+                rest.append(c)
         parts = [self.visit(c) for c in rest]
         if present:
             parts.append(self._present_in_any(present))
